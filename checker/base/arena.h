@@ -1,0 +1,48 @@
+/* arena.h - bump allocator for per-function and per-file memory.
+ *
+ * Everything the frontend, the CFG builder and the engine allocate for one
+ * function lives in one arena that is released in a single call when the
+ * function is done.  Allocation never returns NULL: on out-of-memory the
+ * arena reports through its error flag and returns a static zeroed block so
+ * callers can unwind normally (checked with pa_failed()).
+ */
+#ifndef PRC_ARENA_H
+#define PRC_ARENA_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+typedef struct pa_chunk pa_chunk;
+
+/* An arena.  Zero-initialise it (or call pa_init) before use. */
+typedef struct pa_arena {
+    pa_chunk *head;      /* newest chunk; older chunks chained behind it */
+    size_t bytes_used;   /* total bytes handed out, for budgets and stats */
+    size_t limit;        /* 0 = unlimited; otherwise allocation past it fails */
+    bool failed;         /* set once an allocation could not be satisfied */
+} pa_arena;
+
+void pa_init(pa_arena *a, size_t limit);
+
+/* Returns zeroed memory of n bytes aligned for any type.  Never NULL: on
+ * failure sets a->failed and returns a pointer to a shared zeroed scratch
+ * block that must not be written beyond 256 bytes. */
+void *pa_alloc(pa_arena *a, size_t n);
+
+/* Copies a string of len bytes into the arena, NUL-terminated. */
+char *pa_strndup(pa_arena *a, const char *s, size_t len);
+char *pa_strdup(pa_arena *a, const char *s);
+/* printf into the arena. */
+char *pa_printf(pa_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Grows an arena array: returns a copy of old (old_n elements of size sz)
+ * with room for new_n elements.  The old block stays in the arena. */
+void *pa_grow(pa_arena *a, void *old, size_t old_n, size_t new_n, size_t sz);
+
+bool pa_failed(const pa_arena *a);
+
+/* Releases every chunk; the arena can be reused afterwards. */
+void pa_release(pa_arena *a);
+
+#endif

@@ -1,0 +1,106 @@
+/* report.h - findings, per-file errors and run statistics, and the output
+ * formats that print them (text like a compiler, and the JSON contract).
+ *
+ * A pr_report owns every string it holds (copied in by pr_add_*); workers
+ * add to it under its mutex.
+ */
+#ifndef PRC_REPORT_H
+#define PRC_REPORT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "../base/arena.h"
+#include "../ir/ast.h"
+
+/* One step of a finding's path. */
+typedef struct pr_step {
+    src_loc loc;
+    const char *message;
+    int refs;               /* tracked object's owned references after it; -1 unknown */
+} pr_step;
+
+typedef struct pr_finding {
+    const char *rule;       /* stable id: "leak", "null-deref", ... */
+    const char *severity;   /* "warning" or "error" */
+    src_loc loc;
+    const char *function;
+    const char *message;
+    char fingerprint[17];   /* 16 hex digits */
+    pr_step *steps;
+    int nsteps;
+    const char *validation; /* NULL until the runtime has looked at it */
+    int file_index;         /* order of the file on the command line */
+} pr_finding;
+
+typedef struct pr_error {
+    const char *file;
+    const char *message;
+    int file_index;
+} pr_error;
+
+typedef struct pr_stats {
+    long files;             /* files analysed */
+    long files_skipped;     /* no Python API in them */
+    long files_failed;      /* could not be parsed */
+    long functions;
+    long functions_incomplete;
+    long cfg_blocks;
+    long paths;             /* paths explored */
+    double seconds;
+} pr_stats;
+
+/* A note about a function whose analysis stopped early. */
+typedef struct pr_incomplete {
+    const char *file;
+    const char *function;
+    const char *reason;
+    src_loc loc;
+} pr_incomplete;
+
+typedef struct pr_report {
+    pthread_mutex_t lock;
+    pa_arena arena;
+    pr_finding *findings;
+    int nfindings, cap_findings;
+    pr_error *errors;
+    int nerrors, cap_errors;
+    pr_incomplete *incomplete;
+    int nincomplete, cap_incomplete;
+    pr_stats stats;
+} pr_report;
+
+void pr_init(pr_report *r);
+void pr_free(pr_report *r);
+
+/* Adds a copy of f (strings and steps are copied).  Thread-safe.  Returns
+ * 0, or -1 when out of memory (the finding is dropped). */
+int pr_add_finding(pr_report *r, const pr_finding *f);
+int pr_add_error(pr_report *r, const char *file, int file_index, const char *message);
+int pr_add_incomplete(pr_report *r, const char *file, const char *function, src_loc loc,
+                      const char *reason);
+/* Adds the counters of s to the report's (thread-safe). */
+void pr_add_stats(pr_report *r, const pr_stats *s);
+
+/* Sorts findings by file order, line, column and rule, and removes exact
+ * duplicates (same rule, location and message). */
+void pr_sort(pr_report *r);
+
+/* Computes a 64-bit FNV-1a hash of text as 16 hex digits. */
+void pr_fingerprint_hex(const char *text, char out[17]);
+
+typedef struct pr_text_options {
+    bool color;
+    bool quiet;             /* no summary line */
+} pr_text_options;
+
+/* Writes findings like a compiler: "file:line:col: warning: msg [rule]"
+ * then "file:line:col: note: ..." for each path step, then errors and a
+ * summary line. */
+void pr_write_text(const pr_report *r, const pr_text_options *o, FILE *out);
+
+/* Writes the JSON contract (README "JSON output"). */
+void pr_write_json(const pr_report *r, const char *version, FILE *out);
+
+#endif
