@@ -252,6 +252,12 @@ static const char *rules_dir(void)
     return PRC_SOURCE_RULES_DIR;
 }
 
+/* fe_options.is_api_macro: the knowledge base describes this name. */
+static int kb_has_entry(void *ctx, const char *name)
+{
+    return kb_lookup(ctx, name) != NULL;
+}
+
 static bool use_color(const cli *c, FILE *out)
 {
     if (c->color && strcmp(c->color, "always") == 0)
@@ -316,6 +322,8 @@ int main(int argc, char **argv)
     const char *const *noreturn = NULL;
     c.drv.fe.nnoreturn = kb_noreturn_names(k, &noreturn);
     c.drv.fe.noreturn_names = noreturn;
+    c.drv.fe.is_api_macro = kb_has_entry;
+    c.drv.fe.is_api_macro_ctx = k;
 
     bool bad_path = false;
     for (int i = 0; i < c.npaths; i++) {

@@ -989,6 +989,9 @@ static ast_expr *fe_expr_body(fe_conv *cv, CXCursor c)
     }
 }
 
+static fe_macro *fe_collapsible(fe_conv *cv, CXCursor c);
+static ast_expr *fe_collapse(fe_conv *cv, CXCursor c, fe_macro *m);
+
 static ast_expr *fe_expr(fe_conv *cv, CXCursor c)
 {
     if (++cv->depth > FE_MAX_DEPTH || pa_failed(cv->arena)) {
@@ -997,6 +1000,16 @@ static ast_expr *fe_expr(fe_conv *cv, CXCursor c)
         ast_expr *e = pa_alloc(cv->arena, sizeof *e);
         e->kind = AX_UNKNOWN;
         return e;
+    }
+    /* an API macro used as an expression: PyTuple_GET_ITEM(t, i) */
+    fe_macro *m = fe_collapsible(cv, c);
+    if (m) {
+        ast_expr *x = fe_collapse(cv, c, m);
+        if (x) {
+            x->ty = fe_classify(cv->t, clang_getCursorType(c));
+            cv->depth--;
+            return x;
+        }
     }
     ast_expr *e = fe_expr_body(cv, c);
     cv->depth--;
@@ -1023,8 +1036,12 @@ static enum CXChildVisitResult fe_argfind_cb(CXCursor c, CXCursor parent, CXClie
         CXSourceRange r = clang_getCursorExtent(c);
         CXFile f1 = NULL, f2 = NULL;
         unsigned o1 = 0, o2 = 0;
-        clang_getSpellingLocation(clang_getRangeStart(r), &f1, NULL, NULL, &o1);
-        clang_getSpellingLocation(clang_getRangeEnd(r), &f2, NULL, NULL, &o2);
+        /* file locations: an argument's own tokens map to where they are
+         * written, a macro used inside an argument maps to its name there,
+         * and the outer macro's body maps to the outer macro's name (before
+         * every argument range) */
+        clang_getFileLocation(clang_getRangeStart(r), &f1, NULL, NULL, &o1);
+        clang_getFileLocation(clang_getRangeEnd(r), &f2, NULL, NULL, &o2);
         fe_tu *t = af->cv->t;
         if (f1 && f2 && clang_File_isEqual(f1, t->main_file) && clang_File_isEqual(f2, t->main_file)) {
             for (int i = 0; i < af->nargs; i++) {
@@ -1614,7 +1631,8 @@ static enum CXChildVisitResult fe_scan_top(CXCursor c, CXCursor parent, CXClient
         CXString name = clang_getCursorSpelling(c);
         const char *np = clang_getCString(name);
         const fe_options *o = t->fe->opts;
-        m->collapse = np && fe_name_in(np, o->collapse_macros, o->ncollapse);
+        m->collapse = np && (fe_name_in(np, o->collapse_macros, o->ncollapse) ||
+                             (o->is_api_macro && o->is_api_macro(o->is_api_macro_ctx, np)));
         m->name = pa_strdup(&t->arena, np ? np : "");
         clang_disposeString(name);
         return CXChildVisit_Continue;
@@ -1775,7 +1793,9 @@ int fe_parse(fe_context *fe, const char *path, fe_tu **out, char *err, size_t er
         for (int i = 0; i < ndb; i++)
             args[na++] = dbargs[i];
     } else {
+        /* what extension builds use: Python's own CFLAGS define NDEBUG */
         args[na++] = "-std=gnu11";
+        args[na++] = "-DNDEBUG";
     }
     if (o->python_include && o->python_include[0]) {
         args[na++] = "-isystem";
@@ -1950,6 +1970,11 @@ int fe_tu_source_line(const fe_tu *tu, unsigned line, char *buf, size_t len)
     memcpy(buf, p, n);
     buf[n] = '\0';
     return 0;
+}
+
+const char *fe_tu_path(const fe_tu *tu)
+{
+    return tu->path;
 }
 
 void fe_tu_free(fe_tu *t)

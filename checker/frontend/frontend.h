@@ -20,6 +20,11 @@ typedef struct fe_options {
     /* Macros collapsed into AX_MACRO nodes (from the knowledge base). */
     const char *const *collapse_macros;
     int ncollapse;
+    /* Whether a macro name is an API the knowledge base describes: such
+     * macro uses are collapsed into one AX_MACRO node when their arguments
+     * can be recovered (optional; collapse_macros is always used). */
+    int (*is_api_macro)(void *ctx, const char *name);
+    void *is_api_macro_ctx;
     /* Functions that never return, besides those declared noreturn. */
     const char *const *noreturn_names;
     int nnoreturn;
@@ -68,6 +73,9 @@ int fe_tu_globals(fe_tu *tu, pa_arena *arena, ast_global **out);
 /* Reads line `line` (1-based) of the main file into buf, without newline;
  * returns 0, or -1 when out of range. Used for suppressions and reports. */
 int fe_tu_source_line(const fe_tu *tu, unsigned line, char *buf, size_t len);
+
+/* The path the file was parsed under (lives as long as the tu). */
+const char *fe_tu_path(const fe_tu *tu);
 
 void fe_tu_free(fe_tu *tu);
 

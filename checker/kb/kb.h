@@ -60,6 +60,8 @@ enum {
     KB_ARG_VISIT       = 1u << 16, /* Py_VISIT operand */
     KB_ARG_INOUT_STEAL = 1u << 17, /* PyObject** whose old value is stolen and replaced
                                       by a new reference or NULL (PyUnicode_Append) */
+    KB_ARG_KEEP        = 1u << 18, /* the callee keeps its own new reference to it
+                                      (PyList_Append, PyDict_SetItem): it stays alive */
 };
 
 /* Kinds of format strings (for format-driven functions). */
@@ -94,6 +96,8 @@ typedef struct kb_entry {
     const char *origin;      /* "file:line" the entry was read from */
     /* Added after the first version of this header (append-only): */
     int gil;                 /* KB_GIL_*: what the call does to the GIL */
+    bool exc_probe;          /* returns non-NULL exactly when an exception is set
+                                (PyErr_Occurred) */
 } kb_entry;
 
 /* kb_entry.gil */
