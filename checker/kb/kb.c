@@ -75,6 +75,7 @@ static const struct {
     {"nonnull", KB_ARG_NONNULL, false},
     {"out-nullok", KB_ARG_OUT_NULLOK, false},
     {"format", KB_ARG_FORMAT, false},
+    {"keep", KB_ARG_KEEP, false},
 };
 #define N_ARG_FLAGS (sizeof arg_flag_names / sizeof arg_flag_names[0])
 
@@ -152,6 +153,7 @@ typedef struct kb_node {
 typedef struct kb_slot {
     const char *name;            /* NULL: empty slot */
     uint32_t hash;
+    uint32_t len;                /* strlen(name) */
     bool singleton;              /* declared with @singleton */
     kb_node *first, *last;       /* every entry of this name, load order */
     const kb_entry *active;      /* the one for the selected version */
@@ -166,23 +168,28 @@ struct kb {
     /* Views rebuilt after each load and version change. */
     const kb_entry **view;       /* active entries sorted by name */
     const char **macros;         /* names of active is_macro entries */
+    const char **noreturns;      /* names of active noreturn entries */
     const char **singles;        /* @singleton names, sorted */
-    int nview, nmacros, nsingles;
-    size_t view_cap;             /* capacity of the three arrays */
+    int nview, nmacros, nnoreturns, nsingles;
+    size_t view_cap;             /* capacity of the four arrays */
     kb_fmt_spec *specs;          /* @unit rows, load order */
     int nspecs, specs_cap;
 };
 
-static uint32_t hash_name(const char *s, size_t n)
+/* FNV-1a over a NUL-terminated name, measuring it on the way. */
+static uint32_t hash_name(const char *s, size_t *len)
 {
-    uint32_t h = 2166136261u;    /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
+    uint32_t h = 2166136261u;
+    const unsigned char *p = (const unsigned char *)s;
+    for (; *p; p++) {
+        h ^= *p;
         h *= 16777619u;
     }
+    *len = (size_t)(p - (const unsigned char *)s);
     return h;
 }
 
+/* The slot holding name, or the empty slot where it would go. */
 static kb_slot *find_slot(const kb *k, const char *name, size_t n, uint32_t h)
 {
     if (!k->slots)
@@ -192,14 +199,14 @@ static kb_slot *find_slot(const kb *k, const char *name, size_t n, uint32_t h)
         kb_slot *s = &k->slots[i];
         if (!s->name)
             return s;
-        if (s->hash == h && strncmp(s->name, name, n) == 0 && s->name[n] == '\0')
+        if (s->hash == h && s->len == n && memcmp(s->name, name, n) == 0)
             return s;
     }
 }
 
 static int grow_table(kb *k)
 {
-    size_t ncap = k->cap ? k->cap * 2 : 1024;
+    size_t ncap = k->cap ? k->cap * 2 : 4096;
     kb_slot *ns = calloc(ncap, sizeof *ns);
     if (!ns)
         return -1;
@@ -221,14 +228,17 @@ static int grow_table(kb *k)
 /* Returns the slot for name, creating it; NULL when out of memory. */
 static kb_slot *intern_slot(kb *k, const char *name)
 {
-    size_t n = strlen(name);
-    uint32_t h = hash_name(name, n);
+    size_t n;
+    uint32_t h = hash_name(name, &n);
+    if (n > UINT32_MAX)
+        return NULL;
     if ((k->nnames + 1) * 2 > k->cap && grow_table(k) < 0)
         return NULL;
     kb_slot *s = find_slot(k, name, n, h);
     if (!s->name) {
         s->name = name;          /* already in the pool */
         s->hash = h;
+        s->len = (uint32_t)n;
         k->nnames++;
     }
     return s;
@@ -275,9 +285,13 @@ static int rebuild(kb *k)
         if (!s)
             return -1;
         k->singles = s;
+        const char **r = realloc(k->noreturns, cap * sizeof *r);
+        if (!r)
+            return -1;
+        k->noreturns = r;
         k->view_cap = cap;
     }
-    k->nview = k->nmacros = k->nsingles = 0;
+    k->nview = k->nmacros = k->nnoreturns = k->nsingles = 0;
     for (size_t i = 0; i < k->cap; i++) {
         kb_slot *s = &k->slots[i];
         if (!s->name)
@@ -290,6 +304,8 @@ static int rebuild(kb *k)
             k->view[k->nview++] = s->active;
             if (s->active->is_macro)
                 k->macros[k->nmacros++] = s->name;
+            if (s->active->noreturn)
+                k->noreturns[k->nnoreturns++] = s->name;
         }
         if (s->singleton)
             k->singles[k->nsingles++] = s->name;
@@ -298,6 +314,8 @@ static int rebuild(kb *k)
         qsort(k->view, (size_t)k->nview, sizeof *k->view, cmp_entry);
     if (k->nmacros > 1)
         qsort(k->macros, (size_t)k->nmacros, sizeof *k->macros, cmp_str);
+    if (k->nnoreturns > 1)
+        qsort(k->noreturns, (size_t)k->nnoreturns, sizeof *k->noreturns, cmp_str);
     if (k->nsingles > 1)
         qsort(k->singles, (size_t)k->nsingles, sizeof *k->singles, cmp_str);
     return 0;
@@ -326,6 +344,7 @@ void kb_free(kb *k)
     free(k->slots);
     free(k->view);
     free(k->macros);
+    free(k->noreturns);
     free(k->singles);
     free(k->specs);
     free(k);
@@ -353,8 +372,9 @@ const kb_entry *kb_lookup(const kb *k, const char *name)
 {
     if (!k || !name)
         return NULL;
-    size_t n = strlen(name);
-    kb_slot *s = find_slot(k, name, n, hash_name(name, n));
+    size_t n;
+    uint32_t h = hash_name(name, &n);
+    kb_slot *s = find_slot(k, name, n, h);
     return s && s->name ? s->active : NULL;
 }
 
@@ -386,13 +406,28 @@ int kb_macro_names(const kb *k, const char *const **names)
     return k->nmacros;
 }
 
+/* Returns the number of active noreturn entries; *names (sorted) points
+ * into the kb and is valid until the next load or version change. */
+int kb_noreturn_names(const kb *k, const char *const **names)
+{
+    if (!k) {
+        if (names)
+            *names = NULL;
+        return 0;
+    }
+    if (names)
+        *names = k->noreturns;
+    return k->nnoreturns;
+}
+
 /* Returns whether global_name was declared with "@singleton". */
 bool kb_is_singleton(const kb *k, const char *global_name)
 {
     if (!k || !global_name)
         return false;
-    size_t n = strlen(global_name);
-    kb_slot *s = find_slot(k, global_name, n, hash_name(global_name, n));
+    size_t n;
+    uint32_t h = hash_name(global_name, &n);
+    kb_slot *s = find_slot(k, global_name, n, h);
     return s && s->name && s->singleton;
 }
 
@@ -448,21 +483,25 @@ const char *kb_arg_name(const kb_entry *e, int i)
     return n->argname[i];
 }
 
+/* The four *_name functions return static strings, "?" for bad values. */
 const char *kb_ret_name(kb_ret r)
 {
     return (unsigned)r < KB__NRET ? kb__ret_names[r] : "?";
 }
 
+/* See kb_ret_name. */
 const char *kb_fail_name(kb_fail f)
 {
     return (unsigned)f < KB__NFAIL ? kb__fail_names[f] : "?";
 }
 
+/* See kb_ret_name. */
 const char *kb_format_name(kb_format f)
 {
     return (unsigned)f < KB__NFMT ? kb__fmt_names[f] : "?";
 }
 
+/* See kb_ret_name. */
 const char *kb_fu_effect_name(int effect)
 {
     return effect >= 0 && effect < KB__NEFFECT ? kb__effect_names[effect] : "?";
@@ -560,6 +599,8 @@ int kb_entry_format(const kb_entry *e, char *buf, size_t len)
         out(&o, " sets-exc=yes");
     if (e->clears_exc)
         out(&o, " clears-exc=yes");
+    if (e->exc_probe)
+        out(&o, " exc-probe=yes");
     if (e->noreturn)
         out(&o, " noreturn=yes");
     if (e->nogil)
@@ -862,6 +903,9 @@ static int parse_arg(lctx *c, kb_node *node, int i, tok item, uint32_t *flags)
         return lerr(c, "args: '%.*s': out-nullok needs out-new, out-borrowed or inout-steal", TQ(name));
     if ((f & KB_ARG_FORMAT) && (f & EFFECT_BITS & ~(uint32_t)KB_ARG_BORROW))
         return lerr(c, "args: '%.*s': a format argument has no reference effect", TQ(name));
+    if ((f & KB_ARG_KEEP) && (f & EFFECT_BITS & ~(uint32_t)KB_ARG_BORROW))
+        return lerr(c, "args: '%.*s': keep (the callee takes its own reference) goes only "
+                    "with a borrowed argument", TQ(name));
     if (f & must_nonnull)
         f |= KB_ARG_NONNULL;
     if (f & must_nullok)
@@ -930,18 +974,30 @@ static int stage_node(lctx *c, kb_node *n)
 
 enum {
     K_RET, K_SAME, K_OWNER, K_FAIL, K_FAILEXC, K_SETSEXC, K_CLEARSEXC,
-    K_NORETURN, K_NOGIL, K_GIL, K_MACRO, K_RETSTMT, K_IMMORTAL, K_FMT, K_PY,
-    K_ARGS, K_COUNT
+    K_EXCPROBE, K_NORETURN, K_NOGIL, K_GIL, K_MACRO, K_RETSTMT, K_IMMORTAL,
+    K_FMT, K_PY, K_ARGS, K_COUNT
 };
 static const char *const entry_keys[K_COUNT] = {
     "ret", "same", "owner", "fail", "fail-exc", "sets-exc", "clears-exc",
-    "noreturn", "nogil", "gil", "macro", "returns-stmt", "immortal", "fmt",
-    "py", "args",
+    "exc-probe", "noreturn", "nogil", "gil", "macro", "returns-stmt",
+    "immortal", "fmt", "py", "args",
 };
+
+/* An entry name: a C identifier, or "slot:" and one for the function
+ * pointers of type slots (slot:tp_alloc, slot:tp_iternext). */
+static bool is_entry_name(tok t)
+{
+    static const char slot[] = "slot:";
+    if (t.n > sizeof slot - 1 && memcmp(t.s, slot, sizeof slot - 1) == 0) {
+        tok rest = { t.s + sizeof slot - 1, t.n - (sizeof slot - 1) };
+        return is_ident(rest);
+    }
+    return is_ident(t);
+}
 
 static int parse_entry(lctx *c, const tok *t, int nt)
 {
-    if (!is_ident(t[0]))
+    if (!is_entry_name(t[0]))
         return lerr(c, "'%.*s' is not a C identifier (an entry starts with the API name)", TQ(t[0]));
     kb_node *node = pool_alloc(&c->k->pool, sizeof *node);
     char origin[512];
@@ -969,7 +1025,8 @@ static int parse_entry(lctx *c, const tok *t, int nt)
                 break;
         if (kk == K_COUNT)
             return lerr(c, "unknown key '%.*s' (keys: ret same owner fail fail-exc sets-exc "
-                        "clears-exc noreturn nogil gil macro returns-stmt immortal fmt py args)", TQ(key));
+                        "clears-exc exc-probe noreturn nogil gil macro returns-stmt immortal fmt "
+                        "py args)", TQ(key));
         if (seen[kk])
             return lerr(c, "key '%s' given twice", entry_keys[kk]);
         seen[kk] = true;
@@ -993,6 +1050,7 @@ static int parse_entry(lctx *c, const tok *t, int nt)
         case K_FAILEXC:    rc = parse_bool(c, key, val, &fail_exc); break;
         case K_SETSEXC:    rc = parse_bool(c, key, val, &e->sets_exc); break;
         case K_CLEARSEXC:  rc = parse_bool(c, key, val, &e->clears_exc); break;
+        case K_EXCPROBE:   rc = parse_bool(c, key, val, &e->exc_probe); break;
         case K_NORETURN:   rc = parse_bool(c, key, val, &e->noreturn); break;
         case K_NOGIL:      rc = parse_bool(c, key, val, &e->nogil); break;
         case K_GIL:
@@ -1022,6 +1080,8 @@ static int parse_entry(lctx *c, const tok *t, int nt)
         return lerr(c, "owner= needs ret=borrowed");
     if (e->immortal_result && !objret)
         return lerr(c, "immortal=yes needs ret=new or ret=borrowed");
+    if (e->exc_probe && !(objret || e->ret == KB_RET_PTR))
+        return lerr(c, "exc-probe=yes needs a pointer result (ret=borrowed, new or ptr)");
     if (e->returns_stmt && !e->is_macro)
         return lerr(c, "returns-stmt=yes needs macro=yes");
     if ((e->fail == KB_FAIL_NULL || e->fail == KB_FAIL_NULL_OR_ABSENT) &&

@@ -98,6 +98,7 @@ typedef struct kb_entry {
     int gil;                 /* KB_GIL_*: what the call does to the GIL */
     bool exc_probe;          /* returns non-NULL exactly when an exception is set
                                 (PyErr_Occurred) */
+    bool summary;            /* made by the engine from a function's body */
 } kb_entry;
 
 /* kb_entry.gil */
@@ -177,6 +178,17 @@ int kb_format_units(kb_format kind, const char *format, kb_fmt_unit *units,
                     int max, char *err, size_t errlen);
 
 /* ---- Additions (append-only; see rules/README.md) ------------------------ */
+
+/* Notes on the functions above, as implemented in kb.c:
+ * - kb_lookup returns, among the entries of a name, the last one loaded whose
+ *   py range contains the selected version (version 0: the last one loaded).
+ * - kb_count / kb_at list those active entries, sorted by name; the arrays
+ *   behind kb_macro_names and kb_noreturn_names are sorted too and valid
+ *   until the next load or kb_set_python_version.  Entries themselves live
+ *   as long as the kb.  After loading, all lookups are read-only (safe from
+ *   several threads at once).
+ * - kb_load_file keeps nothing of a file that has an error.  kb_load_dir
+ *   skips hidden files and keeps the files loaded before a failing one. */
 
 /* Like kb_format_units, but units defined by "@unit" lines loaded into k
  * take precedence over the built-in table (which mirrors rules/formats.rules).

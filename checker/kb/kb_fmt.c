@@ -139,6 +139,7 @@ static const kb_fmt_spec builtin[] = {
     LEN("j"),
 };
 
+/* Returns the built-in rows (static data) and their count in *n. */
 const kb_fmt_spec *kb__builtin_specs(int *n)
 {
     *n = (int)(sizeof builtin / sizeof builtin[0]);
@@ -296,6 +297,9 @@ static int split_printf(const tables *t, const char *format, kb_fmt_unit *units,
     return n;
 }
 
+/* Splits format into units (written to units[0..max-1]) using tables a
+ * and b.  Returns the unit count, or -1 with "format \"...\": problem" in
+ * err; units is then partly written.  A NULL format has no units. */
 int kb__split(const kb_fmt_spec *a, int na, const kb_fmt_spec *b, int nb,
               kb_format kind, const char *format, kb_fmt_unit *units,
               int max, char *err, size_t errlen)
