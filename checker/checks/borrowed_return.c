@@ -16,7 +16,7 @@ int ck_borrowed_return(en_ctx *cx, en_state *st, const ck_event *ev)
     en_sym *s = en_sym_at(st, ev->sym);
     if (s->kind != SK_OBJ || s->null == NL_NULL || s->refs > 0 || (s->flags & SF_REPORTED))
         return CK_GO;
-    bool borrowed = s->origin == OR_BORROWED || s->origin == OR_PARAM || s->origin == OR_FIELD ||
+    bool borrowed = (s->origin == OR_NEW && s->cell_refs > 0) || s->origin == OR_BORROWED || s->origin == OR_PARAM || s->origin == OR_FIELD ||
                     s->origin == OR_GLOBAL ||
                     (s->origin == OR_SINGLETON && fn->python_version < 0x030c);
     if (!borrowed)

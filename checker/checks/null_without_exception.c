@@ -3,6 +3,7 @@
  * slots) on a path where no exception is set: the interpreter then raises
  * SystemError. */
 #include "checks.h"
+#include "../kb/kb.h"
 
 #include <stdio.h>
 
@@ -10,6 +11,10 @@ int ck_null_without_exception(en_ctx *cx, en_state *st, const ck_event *ev)
 {
     const en_fn_info *fn = en_fn(cx);
     if (ev->kind != CK_RETURN || ev->sym < 0 || !fn->python_callable || st->exc != EXC_CLEAR)
+        return CK_GO;
+    /* slots whose error value needs no exception (tp_iternext), or that
+     * have none (tp_traverse) */
+    if (fn->slot && (fn->slot->fail == KB_FAIL_NEVER || !fn->slot->fail_sets_exc))
         return CK_GO;
     en_sym *s = en_sym_at(st, ev->sym);
     const char *value = NULL;

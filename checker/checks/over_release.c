@@ -12,14 +12,19 @@ int ck_over_release(en_ctx *cx, en_state *st, const ck_event *ev)
     en_sym *s = en_sym_at(st, ev->sym);
     if (s->kind != SK_OBJ || s->null == NL_NULL || s->refs > 0 || (s->flags & SF_REPORTED))
         return CK_GO;
+    if (ev->via_cell)
+        return CK_GO;      /* Py_CLEAR(self->x): the field's own reference */
     const en_fn_info *fn = en_fn(cx);
-    bool owned_once = s->origin == OR_NEW;
+    bool owned_once = s->origin == OR_NEW && !(s->flags & SF_ESCAPED);
     /* A static helper that releases its argument steals it: its callers
      * are checked against that (the helper's summary). */
-    bool stealing_helper = s->origin == OR_PARAM && fn->is_static && !fn->python_callable;
+    bool stealing_helper = s->origin == OR_PARAM && !fn->python_callable;
     bool borrowed = s->origin == OR_BORROWED || (s->origin == OR_PARAM && !stealing_helper) ||
                     (s->origin == OR_GLOBAL && s->addr_key) ||   /* &StaticType */
                     (s->origin == OR_SINGLETON && fn->python_version < 0x030c);
+    bool freed = (s->flags & SF_DEAD) != 0;   /* released already (through a field too) */
+    if (freed)
+        owned_once = true;
     if (!owned_once && !borrowed)
         return CK_GO;
     char msg[512];

@@ -48,6 +48,7 @@ struct en_file {
     int pyver;
     pa_arena arena;          /* file lifetime */
     const char **callable;   /* functions named in file-scope initializers */
+    const char **callable_slot; /* the field each was stored in ("tp_iternext"), or NULL */
     int ncallable;
     en_summary *sums;
     bool *analysed;
@@ -76,7 +77,11 @@ typedef struct en_retacc {
     int null_ret, null_exc_clear;
     int obj_new, obj_borrowed, obj_other;
     int neg_ret, neg_exc_clear, zero_ret;
-    uint32_t consumed_all;   /* param bits consumed on every return */
+    uint32_t released_all;   /* param bits released (refs < 0 or NULL) on every return */
+    uint32_t stored_all;     /* param bits stored without a reference of their own */
+    uint32_t out_new_all;    /* PyObject ** params holding a new reference on success */
+    uint32_t out_seen;       /* ... that were written on some success path */
+    int nsuccess;
 } en_retacc;
 
 struct en_ctx {
@@ -105,6 +110,8 @@ struct en_ctx {
     int cap_canon;
     en_retacc acc;
     sb_buf sb;
+    int32_t next_uid;        /* symbol uids */
+    struct { const char **slot; size_t n, cap; } keyset;  /* interned keys hash */
 };
 
 /* ------------------------------------------------------------------ */
@@ -135,20 +142,43 @@ en_sym *en_sym_at(en_state *st, int sym)
     return &st->syms[sym];
 }
 
+static size_t en_strhash(const char *s)
+{
+    size_t h = 5381;
+    for (; *s; s++)
+        h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+/* Interns an lvalue key so keys compare by pointer. */
 static const char *en_intern(en_ctx *cx, const char *s)
 {
-    for (int i = cx->nkeys - 1; i >= 0; i--)
-        if (strcmp(cx->keys[i], s) == 0)
-            return cx->keys[i];
-    if (cx->nkeys == cx->cap_keys) {
-        int ncap = cx->cap_keys ? cx->cap_keys * 2 : 32;
-        cx->keys = pa_grow(cx->a, cx->keys, (size_t)cx->nkeys, (size_t)ncap, sizeof *cx->keys);
+    if (cx->keyset.n * 2 >= cx->keyset.cap) {
+        size_t ncap = cx->keyset.cap ? cx->keyset.cap * 2 : 256;
+        const char **ns = pa_alloc(cx->a, ncap * sizeof *ns);
         if (pa_failed(cx->a))
             return "";
-        cx->cap_keys = ncap;
+        for (size_t i = 0; i < cx->keyset.cap; i++) {
+            const char *k = cx->keyset.slot[i];
+            if (!k)
+                continue;
+            size_t j = en_strhash(k) & (ncap - 1);
+            while (ns[j])
+                j = (j + 1) & (ncap - 1);
+            ns[j] = k;
+        }
+        cx->keyset.slot = ns;
+        cx->keyset.cap = ncap;
+    }
+    size_t j = en_strhash(s) & (cx->keyset.cap - 1);
+    while (cx->keyset.slot[j]) {
+        if (strcmp(cx->keyset.slot[j], s) == 0)
+            return cx->keyset.slot[j];
+        j = (j + 1) & (cx->keyset.cap - 1);
     }
     const char *k = pa_strdup(cx->a, s);
-    cx->keys[cx->nkeys++] = k;
+    cx->keyset.slot[j] = k;
+    cx->keyset.n++;
     return k;
 }
 
@@ -176,7 +206,7 @@ static void en_event_add(en_ctx *cx, en_state *st, ev_kind k, int sym, src_loc l
         return;
     ev->prev = st->trail;
     ev->kind = (uint8_t)k;
-    ev->sym = sym;
+    ev->sym = sym >= 0 ? st->syms[sym].uid : -1;
     ev->refs = sym >= 0 ? st->syms[sym].refs : 0;
     ev->loc = loc;
     ev->what = what;
@@ -284,12 +314,12 @@ static bool en_event_relevant(const en_state *st, const en_event *ev, int sym)
         return true;
     if (sym < 0 || ev->sym < 0)
         return sym < 0;
-    if (ev->sym == sym)
+    if (ev->sym == st->syms[sym].uid)
         return true;
     /* the owner of a borrowed reference */
     for (int s = sym, hops = 0; s >= 0 && hops < 8; hops++) {
         s = st->syms[s].owner;
-        if (s == ev->sym)
+        if (s >= 0 && st->syms[s].uid == ev->sym)
             return true;
     }
     return false;
@@ -345,7 +375,7 @@ void en_report(en_ctx *cx, en_state *st, const char *rule, int sym, src_loc loc,
         if (i < keep) {
             p->steps[i].loc = ev->loc;
             p->steps[i].message = en_event_text(cx, st, ev);
-            p->steps[i].refs = ev->sym >= 0 && ev->sym == sym ? ev->refs : -1;
+            p->steps[i].refs = sym >= 0 && ev->sym == st->syms[sym].uid ? ev->refs : -1;
         }
         i--;
     }
@@ -384,10 +414,9 @@ static void en_flush_findings(en_ctx *cx)
 
 typedef int (*en_hook_fn)(en_ctx *, en_state *, const ck_event *);
 
-static int en_fire(en_ctx *cx, en_state *st, ck_kind k, int sym, src_loc loc, const char *what,
-                   bool nullable)
+static int en_fire_ev(en_ctx *cx, en_state *st, const ck_event *evp)
 {
-    ck_event ev = { k, sym, loc, what, nullable };
+    ck_event ev = *evp;
     int rc = CK_GO;
 #define EN_CALL_HOOK(id, fn) rc |= fn(cx, st, &ev);
     CK_RULE_LIST(EN_CALL_HOOK)
@@ -395,6 +424,13 @@ static int en_fire(en_ctx *cx, en_state *st, ck_kind k, int sym, src_loc loc, co
     if (rc & CK_STOP)
         st->dead = true;
     return rc;
+}
+
+static int en_fire(en_ctx *cx, en_state *st, ck_kind k, int sym, src_loc loc, const char *what,
+                   bool nullable)
+{
+    ck_event ev = { k, sym, loc, what, nullable, false };
+    return en_fire_ev(cx, st, &ev);
 }
 
 /* ------------------------------------------------------------------ */
@@ -517,11 +553,17 @@ static int en_read_cell(en_ctx *cx, en_state *st, const ast_expr *e, int base)
     return s;
 }
 
+/* A store into a field, global, array element or out-parameter: one
+ * reference we own (if any) moves into that cell. */
 static void en_escape(en_ctx *cx, en_state *st, int sym, const char *where, src_loc loc)
 {
-    if (sym < 0 || st->syms[sym].kind != SK_OBJ)
+    if (sym < 0 || st->syms[sym].kind != SK_OBJ || st->syms[sym].null == NL_NULL)
         return;
-    st->syms[sym].flags |= SF_ESCAPED;
+    en_sym *s = &st->syms[sym];
+    if (s->refs > 0)
+        s->refs--;
+    if (s->cell_refs < 1000)
+        s->cell_refs++;
     en_event_add(cx, st, EV_STORE, sym, loc, where, NULL, 0);
 }
 
@@ -551,11 +593,15 @@ static void en_assign(en_ctx *cx, en_state *st, const ast_expr *lhs, int sym, sr
         if (base >= 0 && (e->kind == AX_INDEX || e->op))
             if (en_fire(cx, st, CK_DEREF, base, e->loc, "it is dereferenced", false) & CK_STOP)
                 return;
-        /* writing into a local array or struct variable stays local, but
-         * we cannot follow it: the value escapes */
         const char *key = en_expr_key(cx, e, NULL);
         st_cell_set(st, key, sym);
-        en_escape(cx, st, sym, key, loc);
+        /* an element of a local array or a field of a local struct stays
+         * ours (argument vectors); anything else now holds the reference */
+        const ast_expr *root = en_strip_casts(e->kids[0]);
+        bool local = root && root->kind == AX_VAR && en_is_local(root->var) &&
+                     (root->var->is_array || root->var->ty == TY_OTHER) && !(e->kind == AX_MEMBER && e->op);
+        if (!local)
+            en_escape(cx, st, sym, key, loc);
         return;
     }
     case AX_DEREF: {
@@ -624,20 +670,50 @@ static void en_incref(en_ctx *cx, en_state *st, int s, const char *api, src_loc 
     en_event_add(cx, st, EV_INCREF, s, loc, api, NULL, 0);
 }
 
-static void en_release(en_ctx *cx, en_state *st, int s, const char *api, src_loc loc, bool nullable)
+/* Releases one reference to s.  via_cell: the released expression reads
+ * the field / global that holds the reference (Py_CLEAR(self->x)), so the
+ * cell's reference goes, not ours. */
+static void en_release(en_ctx *cx, en_state *st, int s, const char *api, src_loc loc, bool nullable,
+                       bool via_cell)
 {
     if (s < 0 || st->syms[s].kind != SK_OBJ)
         return;
     en_sym *sy = &st->syms[s];
     if (sy->null == NL_NULL)
         return;
-    en_fire(cx, st, CK_RELEASE, s, loc, api, nullable);
+    bool cell_owned = via_cell && (sy->cell_refs > 0 || sy->origin == OR_FIELD || sy->origin == OR_GLOBAL);
+    ck_event ev = { CK_RELEASE, s, loc, api, nullable, cell_owned };
+    en_fire_ev(cx, st, &ev);
     sy = &st->syms[s];
-    if (sy->refs > -1000)
+    if (cell_owned) {
+        if (sy->cell_refs > 0)
+            sy->cell_refs--;
+        /* the holder's reference is gone and we hold none: assume freed */
+        if (sy->refs <= 0 && sy->cell_refs == 0 && !(sy->flags & (SF_ESCAPED | SF_KEPT)) &&
+            sy->origin != OR_SINGLETON && sy->origin != OR_UNKNOWN && !(sy->origin == OR_GLOBAL && sy->addr_key))
+            sy->flags |= SF_DEAD;
+    } else if (sy->refs > 0 || sy->cell_refs == 0 || sy->origin != OR_NEW) {
+        if (sy->refs > -1000)
+            sy->refs--;
+    } else {
+        /* our reference moved into a cell: this releases the cell's */
+        sy->cell_refs--;
         sy->refs--;
-    if (sy->refs == 0 && sy->origin == OR_NEW && !(sy->flags & (SF_ESCAPED | SF_KEPT)))
+    }
+    if (sy->refs == 0 && sy->cell_refs <= 0 && sy->origin == OR_NEW && !(sy->flags & (SF_ESCAPED | SF_KEPT)))
         sy->flags |= SF_DEAD;
     en_event_add(cx, st, EV_DECREF, s, loc, api, NULL, 0);
+}
+
+/* Whether e reads a value held by a field, global, element or pointer. */
+static bool en_is_cell_expr(const ast_expr *e)
+{
+    e = en_strip_casts(e);
+    if (!e)
+        return false;
+    if (e->kind == AX_MEMBER || e->kind == AX_INDEX || e->kind == AX_DEREF)
+        return true;
+    return e->kind == AX_VAR && e->var && !en_is_local(e->var);
 }
 
 static void en_steal(en_ctx *cx, en_state *st, int s, int container, const char *api, src_loc loc)
@@ -648,11 +724,11 @@ static void en_steal(en_ctx *cx, en_state *st, int s, int container, const char 
     en_sym *sy = &st->syms[s];
     if (sy->refs > -1000)
         sy->refs--;
+    if (sy->refs < 0 && sy->cell_refs > 0)
+        sy->cell_refs--;   /* a field's reference was taken */
     sy->flags |= SF_STOLEN | SF_KEPT;
     if (container >= 0 && container != s)
         sy->owner = container;
-    else
-        sy->flags |= SF_ESCAPED;
     en_event_add(cx, st, EV_STEAL, s, loc, api, NULL, 0);
 }
 
@@ -840,7 +916,9 @@ static int en_unknown_call(en_ctx *cx, en_state *st, const ast_expr *call, const
 static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const kb_entry *k,
                          const int *args, int nargs)
 {
-    const char *api = call->name ? call->name : "call";
+    const char *api = call->name ? call->name : k->name ? k->name : "call";
+    if (strncmp(api, "slot:", 5) == 0)
+        api += 5;
     int argoff = call->kind == AX_CALL ? 1 : 0;
     int map[3];
     int nout = en_outcomes(k, map);
@@ -866,6 +944,10 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
             if (en_fire(cx, st, CK_DEREF, s, loc, why, false) & CK_STOP)
                 return -1;
         }
+        /* the caller evidently knows it is not NULL: later checks agree */
+        if ((fl & (KB_ARG_NONNULL | KB_ARG_INCREF | KB_ARG_DECREF)) && !(fl & KB_ARG_NULLOK) &&
+            st->syms[s].null == NL_UNKNOWN)
+            st->syms[s].null = NL_NONNULL;
         if (sy->kind == SK_OBJ && !(fl & (KB_ARG_DECREF | KB_ARG_XDECREF | KB_ARG_STEAL |
                                           KB_ARG_STEAL_OK | KB_ARG_CLEAR | KB_ARG_ASSIGN_DST)))
             en_fire(cx, st, CK_USE, s, loc, api, (fl & KB_ARG_NULLOK) != 0);
@@ -960,7 +1042,9 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
     }
 
     /* effects on the arguments */
-    int container = nargs > 0 && args[0] >= 0 && st->syms[args[0]].kind == SK_OBJ ? args[0] : -1;
+    /* a stolen item lives in the first argument (tuple, list, module) */
+    int container = nargs > 0 && args[0] >= 0 && st->syms[args[0]].kind == SK_OBJ &&
+                    (k->ret == KB_RET_INT || k->ret == KB_RET_VOID) && !k->summary ? args[0] : -1;
     int assign_src = -1;
     for (int i = 0; i < nargs; i++)
         if (kb_arg_flags(k, i) & KB_ARG_ASSIGN_SRC)
@@ -974,7 +1058,8 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
             int src = assign_src >= 0 ? args[assign_src] : -1;
             int old = s;
             const ast_expr *dst = call->kids[i + argoff];
-            en_release(cx, st, old, api, loc, (fl & (KB_ARG_XDECREF | KB_ARG_NULLOK)) != 0);
+            en_release(cx, st, old, api, loc, (fl & (KB_ARG_XDECREF | KB_ARG_NULLOK)) != 0,
+                       en_is_cell_expr(dst));
             if (src >= 0)
                 en_assign(cx, st, dst, src, loc);
             continue;
@@ -983,11 +1068,12 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
             continue;
         if (fl & (KB_ARG_INCREF | KB_ARG_XINCREF))
             en_incref(cx, st, s, api, loc, (fl & KB_ARG_XINCREF) != 0);
+        bool via_cell = en_is_cell_expr(call->kids[i + argoff]);
         if (fl & (KB_ARG_DECREF | KB_ARG_XDECREF))
-            en_release(cx, st, s, api, loc, (fl & KB_ARG_XDECREF) != 0);
+            en_release(cx, st, s, api, loc, (fl & KB_ARG_XDECREF) != 0, via_cell);
         if (fl & KB_ARG_CLEAR) {
             if (!(fl & (KB_ARG_DECREF | KB_ARG_XDECREF)))
-                en_release(cx, st, s, api, loc, true);
+                en_release(cx, st, s, api, loc, true, via_cell);
             int nul = en_null_const(st, TY_OBJ, loc);
             en_assign(cx, st, call->kids[i + argoff], nul, loc);
             en_event_add(cx, st, EV_NULL_ASSIGN, s, loc,
@@ -1694,7 +1780,13 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
     /* what a summary needs */
     en_retacc *acc = &cx->acc;
     acc->nret++;
-    if (v >= 0) {
+    /* an error return because the caller passed NULL propagates the
+     * caller's own error: it says nothing about this function */
+    bool null_param = false;
+    for (int i = 0; i < cx->f->nparams && i < st->nsyms; i++)
+        if (st->syms[i].kind == SK_OBJ && st->syms[i].null == NL_NULL && st->syms[i].origin == OR_PARAM)
+            null_param = true;
+    if (v >= 0 && !null_param) {
         const en_sym *s = &st->syms[v];
         if (s->kind == SK_OBJ) {
             if (s->null == NL_NULL) {
@@ -1716,15 +1808,40 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
             }
         }
     }
-    uint32_t consumed = 0;
+    uint32_t released = 0, stored = 0;
     for (int i = 0; i < cx->f->nparams && i < 32; i++) {
         /* the parameter's symbol is the one made at entry: index i */
         int s = i < st->nsyms ? i : -1;
-        /* consumed: released once more than taken, or NULL on this path */
-        if (s >= 0 && st->syms[s].kind == SK_OBJ && (st->syms[s].refs < 0 || st->syms[s].null == NL_NULL))
-            consumed |= 1u << i;
+        if (s < 0 || st->syms[s].kind != SK_OBJ)
+            continue;
+        /* released once more than taken, or NULL on this path */
+        if (st->syms[s].refs < 0 || st->syms[s].null == NL_NULL)
+            released |= 1u << i;
+        if (st->syms[s].null == NL_NULL || (st->syms[s].refs <= 0 && st->syms[s].cell_refs > 0))
+            stored |= 1u << i;
     }
-    acc->consumed_all = acc->nret == 1 ? consumed : (acc->consumed_all & consumed);
+    acc->released_all = acc->nret == 1 ? released : (acc->released_all & released);
+    acc->stored_all = acc->nret == 1 ? stored : (acc->stored_all & stored);
+    /* out-parameters written with a new reference on success paths */
+    bool success = v < 0 || (st->syms[v].kind == SK_OBJ && st->syms[v].null != NL_NULL) ||
+                   (st->syms[v].kind == SK_INT && st->syms[v].lo >= 0);
+    if (success) {
+        uint32_t out_new = 0;
+        for (int i = 0; i < cx->f->nparams && i < 32; i++) {
+            ast_var *p = cx->f->params[i];
+            if (p->ty != TY_OBJPTR)
+                continue;
+            const char *key = en_intern(cx, pa_printf(cx->a, "*%s", p->name));
+            int c = st_cell_get(st, key);
+            if (c >= 0) {
+                acc->out_seen |= 1u << i;
+                if (st->syms[c].origin == OR_NEW || st->syms[c].null == NL_NULL)
+                    out_new |= 1u << i;
+            }
+        }
+        acc->out_new_all = acc->nsuccess == 0 ? out_new : (acc->out_new_all & out_new);
+        acc->nsuccess++;
+    }
 }
 
 static bool en_budget_hit(en_ctx *cx)
@@ -1753,6 +1870,18 @@ static void en_block(en_ctx *cx, cfg_block *b, en_state *st)
         st_free(st);     /* bounded unrolling: later iterations are not explored */
         return;
     }
+    /* forget values nothing refers to any more (keeps states small and
+     * makes equal states hash alike) */
+    if (st->nsyms > cx->cap_canon) {
+        int ncap = st->nsyms * 2;
+        int *nc = realloc(cx->canon, (size_t)ncap * sizeof *nc);
+        if (nc) {
+            cx->canon = nc;
+            cx->cap_canon = ncap;
+        }
+    }
+    if (st->nsyms <= cx->cap_canon)
+        st_compact(st, cx->f->nparams, cx->canon);
     if (en_seen(cx, b, st)) {
         st_free(st);
         return;
@@ -1875,28 +2004,50 @@ static void en_block(en_ctx *cx, cfg_block *b, en_state *st)
 /* ------------------------------------------------------------------ */
 /* per-function driver and summaries                                  */
 
-static bool en_is_callable(const en_file *ef, const char *name)
+static int en_callable_index(const en_file *ef, const char *name)
 {
     for (int i = 0; i < ef->ncallable; i++)
         if (strcmp(ef->callable[i], name) == 0)
-            return true;
-    return false;
+            return i;
+    return -1;
 }
 
-static void en_collect_funcs(en_file *ef, const ast_expr *e)
+/* Records every function named in a file-scope initializer, with the
+ * field it fills: `.tp_iternext = f`, a positional field, or the
+ * Py_tp_iternext id of a PyType_Slot pair. */
+static void en_collect_funcs(en_file *ef, const ast_expr *e, const char *field)
 {
     if (!e)
         return;
-    if (e->kind == AX_FUNC && e->name) {
-        if (!en_is_callable(ef, e->name)) {
+    const ast_expr *v = en_strip_casts(e);
+    if (v->kind == AX_ADDR && v->nkids == 1)
+        v = en_strip_casts(v->kids[0]);
+    if (v->kind == AX_FUNC && v->name) {
+        int i = en_callable_index(ef, v->name);
+        if (i < 0) {
             ef->callable = pa_grow(&ef->arena, ef->callable, (size_t)ef->ncallable,
                                    (size_t)ef->ncallable + 1, sizeof *ef->callable);
-            if (!pa_failed(&ef->arena))
-                ef->callable[ef->ncallable++] = pa_strdup(&ef->arena, e->name);
+            ef->callable_slot = pa_grow(&ef->arena, ef->callable_slot, (size_t)ef->ncallable,
+                                        (size_t)ef->ncallable + 1, sizeof *ef->callable_slot);
+            if (pa_failed(&ef->arena))
+                return;
+            i = ef->ncallable++;
+            ef->callable[i] = pa_strdup(&ef->arena, v->name);
+            ef->callable_slot[i] = NULL;
         }
+        if (field && !ef->callable_slot[i])
+            ef->callable_slot[i] = pa_strdup(&ef->arena, field);
+        return;
     }
-    for (int i = 0; i < e->nkids; i++)
-        en_collect_funcs(ef, e->kids[i]);
+    /* {Py_tp_iternext, f}: the slot id names the field */
+    const char *pair_slot = NULL;
+    if (e->kind == AX_INIT_LIST && e->nkids == 2 && e->kids[0]->kind == AX_INT && e->kids[0]->macro &&
+        strncmp(e->kids[0]->macro, "Py_", 3) == 0)
+        pair_slot = e->kids[0]->macro + 3;
+    for (int i = 0; i < e->nkids; i++) {
+        const char *f = e->kind == AX_INIT_LIST && e->kid_names && e->kid_names[i] ? e->kid_names[i] : NULL;
+        en_collect_funcs(ef, e->kids[i], pair_slot ? pair_slot : f);
+    }
 }
 
 en_file *en_file_new(const kb *k, fe_tu *tu, const en_budget *budget, pr_report *out, int file_index)
@@ -1927,7 +2078,7 @@ en_file *en_file_new(const kb *k, fe_tu *tu, const en_budget *budget, pr_report 
     ast_global *globals = NULL;
     int ng = fe_tu_globals(tu, &tmp, &globals);
     for (int i = 0; i < ng; i++)
-        en_collect_funcs(ef, globals[i].init);
+        en_collect_funcs(ef, globals[i].init, NULL);
     pa_release(&tmp);
     return ef;
 }
@@ -1951,6 +2102,9 @@ static void en_entry_state(en_ctx *cx, en_state *st)
         if (s < 0)
             return;
         st->syms[s].name = p->name;
+        /* the interpreter never passes NULL for self / module */
+        if (i == 0 && cx->fn.python_callable && p->ty == TY_OBJ)
+            st->syms[s].null = NL_NONNULL;
         if (p->id >= 0 && p->id < st->nvars)
             st->vars[p->id] = s;
     }
@@ -1991,11 +2145,16 @@ static void en_make_summary(en_ctx *cx, en_summary *sum)
     } else
         e->ret = cx->f->ret_ty == TY_VOID ? KB_RET_VOID : KB_RET_PTR;
     for (int i = 0; i < e->nargs; i++) {
-        if (acc->nret > 0 && (acc->consumed_all & (1u << i)))
-            e->arg[i] = KB_ARG_STEAL;
+        if (acc->nret > 0 && (acc->released_all & (1u << i)))
+            e->arg[i] = KB_ARG_XDECREF;         /* the helper releases it */
+        else if (acc->nret > 0 && (acc->stored_all & (1u << i)))
+            e->arg[i] = KB_ARG_STEAL;           /* the helper keeps it */
         if (an->steals & (1u << i))
             e->arg[i] = KB_ARG_STEAL;
+        if (acc->nsuccess > 0 && (acc->out_new_all & acc->out_seen & (1u << i)))
+            e->arg[i] |= KB_ARG_OUT_NEW | KB_ARG_OUT_NULLOK;
     }
+    e->summary = true;
     e->noreturn = acc->nret == 0 && cx->f->is_noreturn;
     sum->usable = !cx->incomplete;
 }
@@ -2004,14 +2163,22 @@ static int en_analyze_func(en_file *ef, int i, pr_stats *stats);
 
 static const kb_entry *en_callee_entry(en_ctx *cx, const ast_expr *call, kb_entry *scratch)
 {
-    if (!call->name)
+    if (!call->name) {
+        /* a call through a slot: type->tp_alloc(type, 0) */
+        const ast_expr *callee = call->kind == AX_CALL && call->nkids > 0 ? en_strip_casts(call->kids[0]) : NULL;
+        if (callee && callee->kind == AX_MEMBER && callee->name) {
+            char key[128];
+            snprintf(key, sizeof key, "slot:%s", callee->name);
+            return kb_lookup(cx->ef->k, key);
+        }
         return NULL;
+    }
     const kb_entry *k = kb_lookup(cx->ef->k, call->name);
     if (k)
         return k;
     en_file *ef = cx->ef;
     int j = fe_tu_find_func(ef->tu, call->name);
-    if (j >= 0 && fe_tu_func_is_static(ef->tu, j)) {
+    if (j >= 0) {
         en_summary *sum = &ef->sums[j];
         if (!sum->done && !sum->busy && ef->depth < EN_MAX_DEPTH) {
             pr_stats st = {0};
@@ -2070,7 +2237,13 @@ static int en_analyze_func(en_file *ef, int i, pr_stats *stats)
     cx.a = &arena;
     cx.t0 = en_now();
     cx.fn.func = f;
-    cx.fn.python_callable = en_is_callable(ef, f->name);
+    int ci = en_callable_index(ef, f->name);
+    cx.fn.python_callable = ci >= 0;
+    if (ci >= 0 && ef->callable_slot[ci]) {
+        char key[128];
+        snprintf(key, sizeof key, "slot:%s", ef->callable_slot[ci]);
+        cx.fn.slot = kb_lookup(ef->k, key);
+    }
     cx.fn.returns_object = f->ret_ty == TY_OBJ;
     cx.fn.returns_int = f->ret_ty == TY_INT;
     cx.fn.returns_borrowed = f->annot.returns_borrowed;
@@ -2081,6 +2254,7 @@ static int en_analyze_func(en_file *ef, int i, pr_stats *stats)
         rc = -1;
         goto done;
     }
+    st->next_uid = &cx.next_uid;
     en_entry_state(&cx, st);
     en_push(&cx, g->entry, st);
     while (cx.nwork > 0) {

@@ -47,12 +47,14 @@ enum {
 typedef enum rel_kind { REL_NONE, REL_NOT, REL_CMP, REL_TRUTH } rel_kind;
 
 typedef struct en_sym {
+    int32_t uid;             /* unique in the function: survives compaction */
     uint8_t kind;            /* sym_kind */
     uint8_t null;            /* nullness (objects and pointers) */
     uint8_t origin;          /* origin */
     uint8_t rel;             /* rel_kind of an integer result */
     uint16_t flags;          /* SF_* */
     int16_t refs;            /* references this function owns */
+    int16_t cell_refs;       /* references moved into fields / globals / out-params */
     int32_t owner;           /* symbol this one is borrowed from / kept by, -1 */
     int32_t rel_a, rel_b;    /* REL_*: operand symbols (rel_b -1: constant) */
     uint8_t rel_op;          /* ax_op of REL_CMP */
@@ -85,7 +87,7 @@ typedef struct en_event {
     struct en_event *prev;
     uint8_t kind;
     uint8_t truth;           /* EV_BRANCH: branch taken */
-    int32_t sym;             /* symbol concerned, -1 */
+    int32_t sym;             /* uid of the symbol concerned, -1 */
     int16_t refs;            /* its references after the event */
     src_loc loc;
     const char *what;        /* API or macro name, or lvalue text */
@@ -109,6 +111,7 @@ typedef struct en_state {
     int nloops, cap_loops;
     uint8_t exc;             /* exc_state */
     bool dead;               /* path ended (crash, noreturn, infeasible) */
+    int32_t *next_uid;       /* the function's uid counter (shared) */
     en_event *trail;
 } en_state;
 
@@ -131,6 +134,7 @@ typedef struct ck_event {
     src_loc loc;
     const char *what;        /* API / macro name or a description */
     bool nullable_ok;        /* CK_RELEASE: X variant (NULL allowed) */
+    bool via_cell;           /* CK_RELEASE: released through the field / global holding it */
 } ck_event;
 
 /* Check hook: returns CK_STOP to end the path (the program would crash). */
@@ -146,6 +150,7 @@ typedef struct en_fn_info {
     bool returns_borrowed;   /* annotated pyrefcheck:returns-borrowed */
     bool is_static;
     int python_version;      /* 0x030b */
+    const struct kb_entry *slot; /* slot:NAME entry of the field it fills, or NULL */
 } en_fn_info;
 
 const en_fn_info *en_fn(const en_ctx *cx);

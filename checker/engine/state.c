@@ -68,6 +68,7 @@ int st_new_sym(en_state *st, sym_kind kind)
     int id = st->nsyms++;
     en_sym *s = &st->syms[id];
     memset(s, 0, sizeof *s);
+    s->uid = st->next_uid ? (*st->next_uid)++ : id;
     s->kind = (uint8_t)kind;
     s->owner = -1;
     s->rel_a = s->rel_b = -1;
@@ -161,9 +162,11 @@ uint64_t st_hash(const en_state *st, int *canon)
         bool live = canon[i] >= 0 || (s->kind == SK_OBJ && s->refs != 0 && !(s->flags & SF_ESCAPED));
         if (!live)
             continue;
-        h = st_mix(h, (uint64_t)(canon[i] >= 0 ? canon[i] : 1000000 + s->loc.line * 1000u + s->loc.col));
+        uint64_t ident = canon[i] >= 0 ? (uint64_t)canon[i] : 1000000u + s->loc.line * 1000u + s->loc.col;
+        h = st_mix(h, ident);
         h = st_mix(h, s->kind | (uint64_t)s->null << 8 | (uint64_t)s->origin << 16 |
-                          (uint64_t)(s->flags & ~SF_REPORTED) << 24 | (uint64_t)(uint16_t)s->refs << 40);
+                          (uint64_t)(s->flags & ~SF_REPORTED) << 24 | (uint64_t)(uint16_t)s->refs << 40 |
+                          (uint64_t)(uint16_t)s->cell_refs << 56);
         h = st_mix(h, (uint64_t)s->lo);
         h = st_mix(h, (uint64_t)s->hi);
         h = st_mix(h, (uint64_t)s->rel | (uint64_t)s->rel_op << 8);
@@ -171,4 +174,73 @@ uint64_t st_hash(const en_state *st, int *canon)
         h = st_mix(h, (uint64_t)(uintptr_t)s->addr_key ^ (uint64_t)(int64_t)s->addr_var);
     }
     return h;
+}
+
+/* Whether symbol s must be kept even when nothing points at it. */
+static bool st_sym_precious(const en_sym *s)
+{
+    if (s->kind != SK_OBJ)
+        return false;
+    return s->refs != 0 || s->cell_refs != 0 || (s->flags & (SF_DEAD | SF_STOLEN | SF_KEPT));
+}
+
+int st_compact(en_state *st, int keep_first, int *map)
+{
+    int n = st->nsyms;
+    if (n == 0)
+        return 0;
+    unsigned char *mark = (unsigned char *)map;   /* reuse: mark in map as 0/1 first */
+    for (int i = 0; i < n; i++)
+        map[i] = (i < keep_first || st_sym_precious(&st->syms[i])) ? 1 : 0;
+    (void)mark;
+    for (int i = 0; i < st->nvars; i++)
+        if (st->vars[i] >= 0)
+            map[st->vars[i]] = 1;
+    for (int i = 0; i < st->ncells; i++)
+        if (st->cells[i].sym >= 0)
+            map[st->cells[i].sym] = 1;
+    /* close over owners and relation operands (indices only grow backwards
+     * for owners, so iterate to a fixed point) */
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int i = n - 1; i >= 0; i--) {
+            if (!map[i])
+                continue;
+            const en_sym *s = &st->syms[i];
+            int deps[4] = { s->owner, s->rel_a, s->rel_b, -1 };
+            for (int k = 0; k < 3; k++) {
+                int d = deps[k];
+                if (d >= 0 && d < n && !map[d]) {
+                    map[d] = 1;
+                    changed = true;
+                }
+            }
+        }
+    }
+    int next = 0;
+    for (int i = 0; i < n; i++)
+        map[i] = map[i] ? next++ : -1;
+    if (next == n) {
+        for (int i = 0; i < n; i++)
+            map[i] = i;
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (map[i] < 0)
+            continue;
+        en_sym s = st->syms[i];
+        s.owner = s.owner >= 0 ? map[s.owner] : -1;
+        s.rel_a = s.rel_a >= 0 ? map[s.rel_a] : -1;
+        s.rel_b = s.rel_b >= 0 ? map[s.rel_b] : -1;
+        st->syms[map[i]] = s;
+    }
+    for (int i = 0; i < st->nvars; i++)
+        if (st->vars[i] >= 0)
+            st->vars[i] = map[st->vars[i]];
+    for (int i = 0; i < st->ncells; i++)
+        if (st->cells[i].sym >= 0)
+            st->cells[i].sym = map[st->cells[i].sym];
+    int dropped = n - next;
+    st->nsyms = next;
+    return dropped;
 }

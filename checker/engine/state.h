@@ -24,4 +24,9 @@ int st_loop_enter(en_state *st, int block);
  * at least st->nsyms ints. */
 uint64_t st_hash(const en_state *st, int *canon);
 
+/* Drops symbols nothing refers to and that carry no reference counts,
+ * renumbering the rest (order kept; the first keep_first stay).  map is
+ * scratch of st->nsyms ints.  Returns how many were dropped. */
+int st_compact(en_state *st, int keep_first, int *map);
+
 #endif

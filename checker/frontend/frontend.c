@@ -76,6 +76,7 @@ typedef struct fe_conv {
     /* VarDecl/ParmDecl cursor hash -> var, small open-addressing map */
     struct { unsigned hash; CXCursor cursor; ast_var *var; } *vmap;
     unsigned nvmap;
+    unsigned nvmap_used;           /* entries in vmap (locals and globals) */
     int depth;                     /* recursion depth guard */
     bool too_deep;
 } fe_conv;
@@ -458,7 +459,7 @@ static ast_var *fe_var_lookup(fe_conv *cv, CXCursor decl)
 
 static void fe_var_insert(fe_conv *cv, CXCursor decl, ast_var *v)
 {
-    if ((unsigned)cv->nvars * 2 + 2 >= cv->nvmap) {
+    if (cv->nvmap_used * 2 + 2 >= cv->nvmap) {
         unsigned nslots = cv->nvmap * 2;
         void *old = cv->vmap;
         unsigned oldn = cv->nvmap;
@@ -483,6 +484,7 @@ static void fe_var_insert(fe_conv *cv, CXCursor decl, ast_var *v)
     cv->vmap[j].hash = h;
     cv->vmap[j].cursor = decl;
     cv->vmap[j].var = v;
+    cv->nvmap_used++;
 }
 
 static void fe_var_push(fe_conv *cv, ast_var *v)
@@ -864,6 +866,70 @@ static ast_expr *fe_expr_literal_string(fe_conv *cv, CXCursor c)
     return e;
 }
 
+typedef struct fe_fields {
+    const char **names;
+    int n, cap;
+    pa_arena *a;
+} fe_fields;
+
+static enum CXVisitorResult fe_field_cb(CXCursor c, CXClientData d)
+{
+    fe_fields *ff = d;
+    if (ff->n == ff->cap) {
+        int ncap = ff->cap ? ff->cap * 2 : 16;
+        ff->names = pa_grow(ff->a, ff->names, (size_t)ff->n, (size_t)ncap, sizeof *ff->names);
+        if (pa_failed(ff->a))
+            return CXVisit_Break;
+        ff->cap = ncap;
+    }
+    ff->names[ff->n++] = fe_intern_cx(ff->a, clang_getCursorSpelling(c));
+    return CXVisit_Continue;
+}
+
+/* { ... } initializers: each element named by the struct field it
+ * initializes (designated `.tp_iternext = f` or by position), so checks
+ * can tell which slot a function fills. */
+static ast_expr *fe_expr_init_list(fe_conv *cv, CXCursor c)
+{
+    ast_expr *e = fe_new_expr(cv, AX_INIT_LIST, c);
+    fe_kids ks = fe_children(cv->arena, c);
+    fe_fields ff = { .a = cv->arena };
+    CXType ty = clang_getCanonicalType(clang_getCursorType(c));
+    if (ty.kind == CXType_Record)
+        clang_Type_visitFields(ty, fe_field_cb, &ff);
+    ast_expr **kids = pa_alloc(cv->arena, (size_t)(ks.n ? ks.n : 1) * sizeof *kids);
+    const char **names = pa_alloc(cv->arena, (size_t)(ks.n ? ks.n : 1) * sizeof *names);
+    int n = 0, pos = 0;
+    for (int i = 0; i < ks.n && !pa_failed(cv->arena); i++) {
+        CXCursor k = ks.v[i];
+        if (!fe_is_expr_kind(clang_getCursorKind(k)))
+            continue;
+        const char *name = NULL;
+        CXCursor value = k;
+        if (clang_getCursorKind(k) == CXCursor_UnexposedExpr) {
+            /* a designated initializer: MemberRef designator(s), then the value */
+            fe_kids dk = fe_children(cv->arena, k);
+            if (dk.n >= 2 && clang_getCursorKind(dk.v[0]) == CXCursor_MemberRef) {
+                name = fe_intern_cx(cv->arena, clang_getCursorSpelling(dk.v[0]));
+                value = dk.v[dk.n - 1];
+                for (int f = 0; f < ff.n; f++)
+                    if (strcmp(ff.names[f], name) == 0)
+                        pos = f;
+            }
+        }
+        if (!name && pos < ff.n)
+            name = ff.names[pos];
+        pos++;
+        kids[n] = fe_expr(cv, value);
+        names[n] = name;
+        n++;
+    }
+    e->kids = kids;
+    e->kid_names = names;
+    e->nkids = n;
+    return e;
+}
+
 static ast_expr *fe_expr_body(fe_conv *cv, CXCursor c)
 {
     enum CXCursorKind k = clang_getCursorKind(c);
@@ -970,7 +1036,7 @@ static ast_expr *fe_expr_body(fe_conv *cv, CXCursor c)
         return e;
     }
     case CXCursor_InitListExpr:
-        return fe_expr_all_kids(cv, AX_INIT_LIST, c);
+        return fe_expr_init_list(cv, c);
     case CXCursor_CompoundLiteralExpr: {
         int n = 0;
         CXCursor sub = fe_last_expr_child(cv, c, &n);
