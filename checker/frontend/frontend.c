@@ -384,6 +384,27 @@ static bool fe_name_in(const char *name, const char *const *list, int n)
     return false;
 }
 
+/* C11 _Noreturn is not part of the type: look for it among the tokens of
+ * the declaration before the function's name. */
+static bool fe_decl_has_noreturn_token(fe_tu *t, CXCursor decl)
+{
+    CXSourceRange ext = clang_getCursorExtent(decl);
+    CXSourceRange head = clang_getRange(clang_getRangeStart(ext), clang_getCursorLocation(decl));
+    CXToken *toks = NULL;
+    unsigned n = 0;
+    clang_tokenize(t->tu, head, &toks, &n);
+    bool found = false;
+    for (unsigned i = 0; i < n && !found; i++) {
+        CXString s = clang_getTokenSpelling(t->tu, toks[i]);
+        const char *p = clang_getCString(s);
+        found = p && (strcmp(p, "_Noreturn") == 0 || strcmp(p, "noreturn") == 0 ||
+                      strcmp(p, "__noreturn__") == 0);
+        clang_disposeString(s);
+    }
+    clang_disposeTokens(t->tu, toks, n);
+    return found;
+}
+
 static fe_callee *fe_callee_info(fe_tu *t, CXCursor decl)
 {
     unsigned h = clang_hashCursor(clang_getCanonicalCursor(decl));
@@ -405,6 +426,8 @@ static fe_callee *fe_callee_info(fe_tu *t, CXCursor decl)
     const char *tsp = clang_getCString(ts);
     info.noreturn = tsp && strstr(tsp, "noreturn") != NULL;
     clang_disposeString(ts);
+    if (!info.noreturn)
+        info.noreturn = fe_decl_has_noreturn_token(t, decl);
     const fe_options *o = t->fe->opts;
     if (!info.noreturn && o->noreturn_names)
         info.noreturn = fe_name_in(info.name, o->noreturn_names, o->nnoreturn);
@@ -930,6 +953,34 @@ static ast_expr *fe_expr_init_list(fe_conv *cv, CXCursor c)
     return e;
 }
 
+/* Whether an unexposed expression is GNU's binary `?:` (a ?: b): its
+ * tokens hold '?' directly followed by ':' at the top level. */
+static bool fe_is_elvis(fe_tu *t, CXCursor c)
+{
+    CXToken *toks = NULL;
+    unsigned n = 0;
+    clang_tokenize(t->tu, clang_getCursorExtent(c), &toks, &n);
+    bool found = false;
+    int depth = 0;
+    for (unsigned i = 0; i + 1 < n && !found; i++) {
+        CXString s = clang_getTokenSpelling(t->tu, toks[i]);
+        const char *p = clang_getCString(s);
+        if (p && (strcmp(p, "(") == 0 || strcmp(p, "[") == 0))
+            depth++;
+        else if (p && (strcmp(p, ")") == 0 || strcmp(p, "]") == 0))
+            depth--;
+        else if (p && depth == 0 && strcmp(p, "?") == 0) {
+            CXString s2 = clang_getTokenSpelling(t->tu, toks[i + 1]);
+            const char *q = clang_getCString(s2);
+            found = q && strcmp(q, ":") == 0;
+            clang_disposeString(s2);
+        }
+        clang_disposeString(s);
+    }
+    clang_disposeTokens(t->tu, toks, n);
+    return found;
+}
+
 static ast_expr *fe_expr_body(fe_conv *cv, CXCursor c)
 {
     enum CXCursorKind k = clang_getCursorKind(c);
@@ -1008,6 +1059,19 @@ static ast_expr *fe_expr_body(fe_conv *cv, CXCursor c)
     case CXCursor_UnexposedExpr: {
         int n = 0;
         CXCursor sub = fe_last_expr_child(cv, c, &n);
+        if (k == CXCursor_UnexposedExpr && n == 4 && fe_is_elvis(cv->t, c)) {
+            /* GNU a ?: b (children: common, opaque, condition, false value) */
+            fe_kids ks = fe_children(cv->arena, c);
+            CXCursor parts[4];
+            int np = 0;
+            for (int i = 0; i < ks.n && np < 4; i++)
+                if (fe_is_expr_kind(clang_getCursorKind(ks.v[i])))
+                    parts[np++] = ks.v[i];
+            ast_expr *e = fe_new_expr(cv, AX_COND, c);
+            ast_expr *kids[3] = { fe_expr(cv, parts[0]), NULL, fe_expr(cv, parts[3]) };
+            fe_set_kids(cv, e, kids, 3);
+            return e;
+        }
         if (n == 1) {
             ast_expr *e = fe_expr(cv, sub);
             ty_class outer = fe_classify(cv->t, clang_getCursorType(c));
@@ -1045,9 +1109,16 @@ static ast_expr *fe_expr_body(fe_conv *cv, CXCursor c)
         return fe_expr_all_kids(cv, AX_UNKNOWN, c);
     }
     case CXCursor_AddrLabelExpr: {
+        /* &&label: the label's name is on the LabelRef child */
         ast_expr *e = fe_new_expr(cv, AX_LABEL_ADDR, c);
-        CXCursor ref = clang_getCursorReferenced(c);
-        e->name = fe_intern_cx(cv->arena, clang_getCursorSpelling(ref));
+        fe_kids ks = fe_children(cv->arena, c);
+        for (int i = 0; i < ks.n; i++)
+            if (clang_getCursorKind(ks.v[i]) == CXCursor_LabelRef)
+                e->name = fe_intern_cx(cv->arena, clang_getCursorSpelling(ks.v[i]));
+        if (!e->name || !e->name[0]) {
+            CXCursor ref = clang_getCursorReferenced(c);
+            e->name = fe_intern_cx(cv->arena, clang_getCursorSpelling(ref));
+        }
         return e;
     }
     default:
@@ -1191,6 +1262,8 @@ static ast_expr *fe_collapse(fe_conv *cv, CXCursor c, fe_macro *m)
     x->kind = AX_MACRO;
     x->name = m->name;
     x->macro = m->name;
+    const fe_options *o = t->fe->opts;
+    x->callee_noreturn = o->noreturn_names && fe_name_in(m->name, o->noreturn_names, o->nnoreturn);
     fe_fileloc(t, b, &x->loc, NULL);
     x->ty = TY_OTHER;
     x->text = pa_strndup(cv->arena, t->source + m->start,
@@ -1290,6 +1363,7 @@ static ast_stmt *fe_stmt_decl(fe_conv *cv, CXCursor c)
 static ast_stmt *fe_stmt_for(fe_conv *cv, CXCursor c)
 {
     ast_stmt *s = fe_new_stmt(cv, AS_FOR, c);
+    s->end_loc = s->loc;
     fe_kids ks = fe_children(cv->arena, c);
     if (ks.n == 0)
         return s;
@@ -1377,6 +1451,9 @@ static ast_stmt *fe_stmt_body(fe_conv *cv, CXCursor c)
     switch (k) {
     case CXCursor_CompoundStmt: {
         ast_stmt *s = fe_new_stmt(cv, AS_COMPOUND, c);
+        fe_fileloc(cv->t, clang_getRangeEnd(clang_getCursorExtent(c)), &s->end_loc, NULL);
+        if (s->end_loc.col > 1)
+            s->end_loc.col--;   /* the '}' itself */
         ast_stmt **kids = pa_alloc(cv->arena, (size_t)(ks.n ? ks.n : 1) * sizeof *kids);
         for (int i = 0; i < ks.n && !pa_failed(cv->arena); i++)
             kids[i] = fe_stmt(cv, ks.v[i]);

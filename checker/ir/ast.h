@@ -65,7 +65,7 @@ typedef enum ax_kind {
     AX_BINARY,       /* op = ax_op; kids[0] op kids[1] (never && || ,) */
     AX_LOGIC,        /* op = AO_LAND / AO_LOR; kids[0], kids[1] (lowered by the CFG) */
     AX_ASSIGN,       /* kids[0] = kids[1]; op = AO_NONE or the compound operator */
-    AX_COND,         /* kids[0] ? kids[1] : kids[2] (lowered by the CFG) */
+    AX_COND,         /* kids[0] ? kids[1] : kids[2]; kids[1] NULL for GNU kids[0] ?: kids[2] */
     AX_COMMA,        /* kids[0], kids[1] (lowered by the CFG) */
     AX_CAST,         /* (type) kids[0] */
     AX_ADDR,         /* &kids[0] */
@@ -139,6 +139,7 @@ struct ast_stmt {
     ast_stmt **kids;
     int nkids;
     const char *macro;       /* outermost macro expansion, or NULL */
+    src_loc end_loc;         /* AS_COMPOUND: the closing brace; AS_FOR: the statement */
 };
 
 /* Annotation flags a project puts on its own functions (pyrefcheck.h). */

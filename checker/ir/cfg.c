@@ -21,6 +21,9 @@ typedef struct cb_label {
     cfg_block *block;
     int *scopes;            /* enclosing scope ids, outermost first */
     int nscopes;
+    int *cleanups_before;   /* once bound: cleanup variables declared in each
+                               enclosing scope before the label */
+    bool bound;
     bool addr_taken;        /* &&label used somewhere */
     struct cb_label *next;
 } cb_label;
@@ -326,7 +329,7 @@ static bool cb_needs_lowering(const ast_expr *e)
     if (e->kind == AX_SIZEOF)
         return false;
     for (int i = 0; i < e->nkids; i++)
-        if (cb_needs_lowering(e->kids[i]))
+        if (e->kids[i] && cb_needs_lowering(e->kids[i]))
             return true;
     return false;
 }
@@ -342,9 +345,11 @@ static ast_expr *cb_assign(cfg_builder *b, ast_var *v, ast_expr *val, src_loc lo
 }
 
 /* Whether evaluating e can have an effect worth an instruction. */
+static bool cb_is_no_value(const ast_expr *e);
+
 static bool cb_has_effect(const ast_expr *e)
 {
-    if (!e)
+    if (!e || cb_is_no_value(e))
         return false;
     switch (e->kind) {
     case AX_CALL: case AX_MACRO: case AX_ASSIGN: case AX_UNKNOWN:
@@ -368,7 +373,33 @@ static bool cb_is_noreturn_call(const ast_expr *e)
 {
     while (e && e->kind == AX_CAST && e->nkids == 1)
         e = e->kids[0];
-    return e && e->kind == AX_CALL && e->callee_noreturn;
+    return e && (e->kind == AX_CALL || e->kind == AX_MACRO) && e->callee_noreturn;
+}
+
+/* Ends the active block when e never returns (abort(), Py_FatalError()). */
+static bool cb_end_if_noreturn(cfg_builder *b, const ast_expr *e, src_loc loc)
+{
+    if (!b->cur || !cb_is_noreturn_call(e))
+        return false;
+    b->cur->term = T_NORETURN;
+    b->cur->term_loc = loc;
+    b->cur = NULL;
+    return true;
+}
+
+/* The value of an expression that has none (void ?:, valueless statement
+ * expression): evaluates to nothing and is never emitted. */
+static ast_expr *cb_no_value(cfg_builder *b, src_loc loc)
+{
+    ast_expr *e = cb_mk(b, AX_UNKNOWN, loc, TY_VOID);
+    e->name = "<no value>";
+    return e;
+}
+
+static bool cb_is_no_value(const ast_expr *e)
+{
+    return e && e->kind == AX_UNKNOWN && e->nkids == 0 && e->ty == TY_VOID && e->name &&
+           strcmp(e->name, "<no value>") == 0;
 }
 
 /* Lowers a statement expression; returns the value of its last
@@ -411,18 +442,40 @@ static ast_expr *cb_expr(cfg_builder *b, ast_expr *e)
         ast_expr *l = cb_expr(b, e->kids[0]);
         if (cb_has_effect(l))
             cb_emit(b, IR_EVAL, l->loc, l, NULL);
+        cb_end_if_noreturn(b, l, l ? l->loc : e->loc);
         return cb_expr(b, e->kids[1]);
     }
     case AX_STMT_EXPR: {
         ast_expr *v = cb_stmt_expr(b, e);
         if (!v)
-            v = cb_mk(b, AX_UNKNOWN, e->loc, TY_VOID);
+            v = cb_no_value(b, e->loc);
         return v;
     }
     case AX_COND: {
         cfg_block *t = cb_new_block(b), *f = cb_new_block(b), *join = cb_new_block(b);
         bool has_value = e->ty != TY_VOID && e->ty != TY_OTHER;
         ast_var *tmp = has_value ? cb_new_temp(b, e->ty, e->loc) : NULL;
+        if (!e->kids[1]) {
+            /* GNU a ?: b: a is evaluated once and is the value when true */
+            ast_var *c = cb_new_temp(b, e->kids[0]->ty, e->loc);
+            ast_expr *a = cb_expr(b, e->kids[0]);
+            cb_emit(b, IR_EVAL, e->loc, cb_assign(b, c, a, e->loc), NULL);
+            cb_branch(b, cb_var_ref(b, c, e->loc), t, f, e->loc);
+            b->cur = t;
+            if (tmp)
+                cb_emit(b, IR_EVAL, e->loc, cb_assign(b, tmp, cb_var_ref(b, c, e->loc), e->loc), NULL);
+            cb_goto(b, join, e->loc);
+            b->cur = f;
+            ast_expr *v = cb_expr(b, e->kids[2]);
+            if (tmp)
+                cb_emit(b, IR_EVAL, v ? v->loc : e->loc, cb_assign(b, tmp, v, e->loc), NULL);
+            else if (cb_has_effect(v))
+                cb_emit(b, IR_EVAL, v->loc, v, NULL);
+            cb_end_if_noreturn(b, v, e->loc);
+            cb_goto(b, join, e->loc);
+            b->cur = join;
+            return tmp ? cb_var_ref(b, tmp, e->loc) : cb_no_value(b, e->loc);
+        }
         cb_cond(b, e->kids[0], t, f);
         for (int side = 0; side < 2; side++) {
             b->cur = side == 0 ? t : f;
@@ -438,7 +491,7 @@ static ast_expr *cb_expr(cfg_builder *b, ast_expr *e)
             cb_goto(b, join, e->loc);
         }
         b->cur = join;
-        return tmp ? cb_var_ref(b, tmp, e->loc) : cb_mk(b, AX_UNKNOWN, e->loc, TY_VOID);
+        return tmp ? cb_var_ref(b, tmp, e->loc) : cb_no_value(b, e->loc);
     }
     case AX_LOGIC: {
         cfg_block *t = cb_new_block(b), *f = cb_new_block(b), *join = cb_new_block(b);
@@ -493,10 +546,19 @@ static void cb_cond(cfg_builder *b, ast_expr *e, cfg_block *t, cfg_block *f)
         ast_expr *l = cb_expr(b, e->kids[0]);
         if (cb_has_effect(l))
             cb_emit(b, IR_EVAL, l->loc, l, NULL);
+        cb_end_if_noreturn(b, l, l ? l->loc : e->loc);
         cb_cond(b, e->kids[1], t, f);
         return;
     }
     case AX_COND: {
+        if (!e->kids[1]) {
+            /* a ?: b as a condition: true when a is, else b decides */
+            cfg_block *y = cb_new_block(b);
+            cb_cond(b, e->kids[0], t, y);
+            b->cur = y;
+            cb_cond(b, e->kids[2], t, f);
+            return;
+        }
         cfg_block *x = cb_new_block(b), *y = cb_new_block(b);
         cb_cond(b, e->kids[0], x, y);
         b->cur = x;
@@ -529,10 +591,8 @@ static void cb_eval_stmt(cfg_builder *b, ast_expr *e, src_loc loc)
     if (cb_has_effect(v))
         cb_emit(b, IR_EVAL, loc, v, NULL);
     if (cb_is_noreturn_call(v)) {
-        cfg_block *blk = cb_cur(b);
-        blk->term = T_NORETURN;
-        blk->term_loc = loc;
-        b->cur = NULL;
+        cb_cur(b);
+        cb_end_if_noreturn(b, v, loc);
     }
 }
 
@@ -572,6 +632,22 @@ static void cb_goto_label(cfg_builder *b, ast_stmt *s)
         while (common < b->nscopes && common < l->nscopes && b->scopes[common].id == l->scopes[common])
             common++;
         cb_run_cleanups(b, common, s->loc);
+        /* jumping back above a declaration ends that variable's life too */
+        if (l->bound && b->cur) {
+            for (int sc = common - 1; sc >= 0; sc--) {
+                cb_scope *scope = &b->scopes[sc];
+                for (int i = scope->ncleanups - 1; i >= l->cleanups_before[sc]; i--) {
+                    cb_scope one = { .id = scope->id, .cleanups = &scope->cleanups[i], .ncleanups = 1 };
+                    cb_scope *saved = b->scopes;
+                    int saved_n = b->nscopes;
+                    b->scopes = &one;
+                    b->nscopes = 1;
+                    cb_run_cleanups(b, 0, s->loc);
+                    b->scopes = saved;
+                    b->nscopes = saved_n;
+                }
+            }
+        }
     }
     cb_cur(b);
     cb_goto(b, l->block, s->loc);
@@ -641,7 +717,7 @@ static void cb_stmt(cfg_builder *b, ast_stmt *s)
         for (int i = 0; i < s->nkids; i++)
             cb_stmt(b, s->kids[i]);
         if (scope)
-            cb_pop_scope(b, s->loc);
+            cb_pop_scope(b, s->end_loc.line ? s->end_loc : s->loc);
         break;
     }
     case AS_DECL: {
@@ -720,7 +796,7 @@ static void cb_stmt(cfg_builder *b, ast_stmt *s)
             cb_eval_stmt(b, s->expr2, s->expr2->loc);
         cb_goto(b, head, s->loc);
         b->cur = exit;
-        cb_pop_scope(b, s->loc);
+        cb_pop_scope(b, s->end_loc.line ? s->end_loc : s->loc);
         break;
     }
     case AS_SWITCH:
@@ -771,6 +847,12 @@ static void cb_stmt(cfg_builder *b, ast_stmt *s)
     }
     case AS_LABEL: {
         cb_label *l = cb_label_get(b, s->name);
+        if (b->has_cleanups) {
+            l->cleanups_before = pa_alloc(b->a, (size_t)(b->nscopes ? b->nscopes : 1) * sizeof(int));
+            for (int i = 0; i < b->nscopes && !pa_failed(b->a); i++)
+                l->cleanups_before[i] = b->scopes[i].ncleanups;
+            l->bound = !pa_failed(b->a);
+        }
         cb_goto(b, l->block, s->loc);
         b->cur = l->block;
         if (s->nkids > 0)
@@ -991,9 +1073,12 @@ void cfg_expr_text(const ast_expr *e, sb_buf *out)
         break;
     case AX_COND:
         cb_text_sub(e->kids[0], out);
-        sb_puts(out, " ? ");
-        cb_text_sub(e->kids[1], out);
-        sb_puts(out, " : ");
+        if (e->kids[1]) {
+            sb_puts(out, " ? ");
+            cb_text_sub(e->kids[1], out);
+            sb_puts(out, " : ");
+        } else
+            sb_puts(out, " ?: ");
         cb_text_sub(e->kids[2], out);
         break;
     case AX_COMMA:
