@@ -76,7 +76,8 @@ typedef struct en_retacc {
     int nret;
     int null_ret, null_exc_clear;
     int obj_new, obj_borrowed, obj_other;
-    int neg_ret, neg_exc_clear, zero_ret;
+    int neg_ret, neg_exc_clear, zero_ret, zero_no_exc, other_int_ret, maybe_neg_ret;
+    int exc_some;            /* returns with an exception possibly set */
     uint32_t released_all;   /* param bits released (refs < 0 or NULL) on every return */
     uint32_t stored_all;     /* param bits stored without a reference of their own */
     uint32_t out_new_all;    /* PyObject ** params holding a new reference on success */
@@ -976,15 +977,21 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
             if (k->fail == KB_FAIL_NEVER && k->ret == KB_RET_NEW)
                 rs->null = NL_NONNULL;
             if (k->immortal_result) {
-                rs->origin = OR_SINGLETON;
-                rs->refs = k->ret == KB_RET_NEW ? 1 : 0;
+                /* a static object (None, a module definition): its count
+                 * never decides anything */
+                rs->origin = OR_UNKNOWN;
+                rs->refs = 0;
             } else if (k->ret == KB_RET_NEW) {
                 rs->origin = OR_NEW;
                 rs->refs = 1;
             } else if (k->ret == KB_RET_BORROWED) {
                 rs->origin = OR_BORROWED;
-                if (k->ret_owner >= 0 && k->ret_owner < nargs)
+                if (k->ret_owner >= 0 && k->ret_owner < nargs) {
                     rs->owner = args[k->ret_owner];
+                    /* held by an object tp_dealloc is destroying: ours */
+                    if (rs->owner >= 0 && (st->syms[rs->owner].flags & SF_DYING))
+                        rs->origin = OR_FIELD;
+                }
             }
         }
     } else if (k->ret == KB_RET_INT || (k->ret == KB_RET_UNKNOWN && call->ty == TY_INT)) {
@@ -995,9 +1002,16 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
         rs->api = api;
         switch (k->fail) {
         case KB_FAIL_NEG:
-            if (outcome == OUT_OK) { rs->lo = 0; }
-            else { rs->lo = rs->hi = -1; rs->flags |= SF_NONZERO; }
+            if (outcome == OUT_OK) {
+                rs->lo = 0;
+                if (k->ok == KB_OK_ZERO) {
+                    rs->hi = 0;
+                    rs->flags |= SF_ZERO_KNOWN;
+                } else if (k->ok == KB_OK_BOOL)
+                    rs->hi = 1;
+            } else { rs->lo = rs->hi = -1; rs->flags |= SF_NONZERO; }
             break;
+
         case KB_FAIL_NEG_AMBIGUOUS:
             if (outcome != OUT_OK) { rs->lo = rs->hi = -1; rs->flags |= SF_NONZERO; }
             break;
@@ -1136,6 +1150,8 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
         st->exc = EXC_SET;
         en_event_add(cx, st, EV_EXC_SET, -1, loc, api, NULL, 0);
     }
+    if (k->exc_unknown && st->exc == EXC_CLEAR)
+        st->exc = EXC_UNKNOWN;
     if (outcome == OUT_ERROR) {
         if (k->fail_sets_exc || k->fail == KB_FAIL_NEG_OR_ZERO_ABSENT)
             st->exc = EXC_SET;
@@ -1805,8 +1821,18 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
                 acc->neg_ret++;
                 if (st->exc == EXC_CLEAR)
                     acc->neg_exc_clear++;
+            } else if (s->lo == 0 && s->hi == 0) {
+                acc->zero_ret++;
+                if (st->exc != EXC_SET)
+                    acc->zero_no_exc++;
+            } else {
+                acc->other_int_ret++;
+                if (s->lo < 0)
+                    acc->maybe_neg_ret++;
             }
         }
+        if (st->exc != EXC_CLEAR)
+            acc->exc_some++;
     }
     uint32_t released = 0, stored = 0;
     for (int i = 0; i < cx->f->nparams && i < 32; i++) {
@@ -2105,6 +2131,8 @@ static void en_entry_state(en_ctx *cx, en_state *st)
         /* the interpreter never passes NULL for self / module */
         if (i == 0 && cx->fn.python_callable && p->ty == TY_OBJ)
             st->syms[s].null = NL_NONNULL;
+        if (cx->fn.slot && (kb_arg_flags(cx->fn.slot, i) & KB_ARG_OWNED))
+            st->syms[s].flags |= SF_DYING;
         if (p->id >= 0 && p->id < st->nvars)
             st->vars[p->id] = s;
     }
@@ -2141,6 +2169,15 @@ static void en_make_summary(en_ctx *cx, en_summary *sum)
         if (acc->neg_ret > 0) {
             e->fail = KB_FAIL_NEG;
             e->fail_sets_exc = acc->neg_exc_clear == 0 || an->sets_exception;
+            /* success returns only 0: `if (helper(...))` means failure */
+            if (acc->other_int_ret == 0)
+                e->ok = KB_OK_ZERO;
+            else if (acc->maybe_neg_ret > 0)
+                e->fail = KB_FAIL_NEG_AMBIGUOUS;
+        } else if (acc->zero_ret > 0 && acc->zero_no_exc == 0 && acc->other_int_ret > 0) {
+            /* 0 with an exception, non-zero otherwise (converters, checks) */
+            e->fail = KB_FAIL_ZERO;
+            e->fail_sets_exc = true;
         }
     } else
         e->ret = cx->f->ret_ty == TY_VOID ? KB_RET_VOID : KB_RET_PTR;
@@ -2155,6 +2192,9 @@ static void en_make_summary(en_ctx *cx, en_summary *sum)
             e->arg[i] |= KB_ARG_OUT_NEW | KB_ARG_OUT_NULLOK;
     }
     e->summary = true;
+    /* an exception may be left set on paths the summary cannot single out */
+    e->clears_exc = false;
+    e->exc_unknown = acc->exc_some > 0 && e->fail == KB_FAIL_NEVER;
     e->noreturn = acc->nret == 0 && cx->f->is_noreturn;
     sum->usable = !cx->incomplete;
 }

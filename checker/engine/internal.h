@@ -40,6 +40,7 @@ enum {
     SF_STOLEN    = 1u << 6,  /* a reference was stolen from it */
     SF_NONZERO   = 1u << 7,  /* integer known to be != 0 */
     SF_ZERO_KNOWN= 1u << 8,  /* integer known to be == 0 */
+    SF_DYING     = 1u << 9,  /* tp_dealloc's self: what it holds is ours to release */
 };
 
 /* Relations attached to the integer result of a comparison, so that a

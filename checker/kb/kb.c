@@ -46,6 +46,9 @@ const char *const kb__fmt_names[KB__NFMT] = {
 const char *const kb__effect_names[KB__NEFFECT] = {
     "none", "out-borrowed", "out-new", "in-newref", "in-steal", "in-borrow",
 };
+const char *const kb__ok_names[KB__NOK] = {
+    "nonneg", "zero", "bool",
+};
 const char *const kb__gil_names[KB__NGIL] = {
     "keep", "release", "acquire",
 };
@@ -76,6 +79,7 @@ static const struct {
     {"out-nullok", KB_ARG_OUT_NULLOK, false},
     {"format", KB_ARG_FORMAT, false},
     {"keep", KB_ARG_KEEP, false},
+    {"owned", KB_ARG_OWNED, false},
 };
 #define N_ARG_FLAGS (sizeof arg_flag_names / sizeof arg_flag_names[0])
 
@@ -975,12 +979,12 @@ static int stage_node(lctx *c, kb_node *n)
 enum {
     K_RET, K_SAME, K_OWNER, K_FAIL, K_FAILEXC, K_SETSEXC, K_CLEARSEXC,
     K_EXCPROBE, K_NORETURN, K_NOGIL, K_GIL, K_MACRO, K_RETSTMT, K_IMMORTAL,
-    K_FMT, K_PY, K_ARGS, K_COUNT
+    K_FMT, K_PY, K_ARGS, K_OK, K_COUNT
 };
 static const char *const entry_keys[K_COUNT] = {
     "ret", "same", "owner", "fail", "fail-exc", "sets-exc", "clears-exc",
     "exc-probe", "noreturn", "nogil", "gil", "macro", "returns-stmt",
-    "immortal", "fmt", "py", "args",
+    "immortal", "fmt", "py", "args", "ok",
 };
 
 /* An entry name: a C identifier, or "slot:" and one for the function
@@ -1026,7 +1030,7 @@ static int parse_entry(lctx *c, const tok *t, int nt)
         if (kk == K_COUNT)
             return lerr(c, "unknown key '%.*s' (keys: ret same owner fail fail-exc sets-exc "
                         "clears-exc exc-probe noreturn nogil gil macro returns-stmt immortal fmt "
-                        "py args)", TQ(key));
+                        "py args ok)", TQ(key));
         if (seen[kk])
             return lerr(c, "key '%s' given twice", entry_keys[kk]);
         seen[kk] = true;
@@ -1065,6 +1069,9 @@ static int parse_entry(lctx *c, const tok *t, int nt)
             break;
         case K_PY:         rc = parse_py(c, val, &e->py_min, &e->py_max); break;
         case K_ARGS:       rc = parse_args(c, node, val); break;
+        case K_OK:
+            rc = parse_enum(c, key, val, kb__ok_names, 0, KB__NOK, &e->ok);
+            break;
         }
         if (rc < 0)
             return -1;

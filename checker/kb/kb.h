@@ -62,6 +62,8 @@ enum {
                                       by a new reference or NULL (PyUnicode_Append) */
     KB_ARG_KEEP        = 1u << 18, /* the callee keeps its own new reference to it
                                       (PyList_Append, PyDict_SetItem): it stays alive */
+    KB_ARG_OWNED       = 1u << 19, /* slot functions: the object is being destroyed and the
+                                      function owns what it holds (tp_dealloc's self) */
 };
 
 /* Kinds of format strings (for format-driven functions). */
@@ -99,7 +101,16 @@ typedef struct kb_entry {
     bool exc_probe;          /* returns non-NULL exactly when an exception is set
                                 (PyErr_Occurred) */
     bool summary;            /* made by the engine from a function's body */
+    int ok;                  /* KB_OK_*: the int returned on success (fail=neg) */
+    bool exc_unknown;        /* the call may leave an exception set on any outcome */
 } kb_entry;
+
+/* kb_entry.ok: what a successful fail=neg call returns */
+enum {
+    KB_OK_NONNEG = 0,        /* any value >= 0 (sizes, indexes) */
+    KB_OK_ZERO,              /* exactly 0 (PyList_Append, PyDict_SetItem) */
+    KB_OK_BOOL,              /* 0 or 1 (PyObject_IsTrue, PySequence_Contains) */
+};
 
 /* kb_entry.gil */
 enum {

@@ -21,10 +21,12 @@ extern const char *const kb__fail_names[];     /* KB_FAIL_NEVER .. */
 extern const char *const kb__fmt_names[];      /* KB_FMT_NONE .. KB_FMT_PRINTF */
 extern const char *const kb__effect_names[];   /* KB_FU_NONE .. KB_FU_IN_BORROW */
 extern const char *const kb__gil_names[];      /* KB_GIL_KEEP .. KB_GIL_ACQUIRE */
+extern const char *const kb__ok_names[];       /* KB_OK_NONNEG .. KB_OK_BOOL */
 #define KB__NRET    7
 #define KB__NFAIL   7
 #define KB__NFMT    5
 #define KB__NEFFECT 6
 #define KB__NGIL    3
+#define KB__NOK     3
 
 #endif
