@@ -603,6 +603,10 @@ static void en_assign(en_ctx *cx, en_state *st, const ast_expr *lhs, int sym, sr
                      (root->var->is_array || root->var->ty == TY_OTHER) && !(e->kind == AX_MEMBER && e->op);
         if (!local)
             en_escape(cx, st, sym, key, loc);
+        else if (e->kind == AX_INDEX && e->nkids > 1 && en_strip_casts(e->kids[1])->kind != AX_INT &&
+                 sym >= 0 && st->syms[sym].kind == SK_OBJ)
+            /* items[i]: one key for every element, so we cannot follow it */
+            st->syms[sym].flags |= SF_ESCAPED;
         return;
     }
     case AX_DEREF: {
@@ -671,11 +675,13 @@ static void en_incref(en_ctx *cx, en_state *st, int s, const char *api, src_loc 
     en_event_add(cx, st, EV_INCREF, s, loc, api, NULL, 0);
 }
 
+enum { EN_VIA_CELL_REPLACE = 1, EN_VIA_CELL_KEEP = 2 };
+
 /* Releases one reference to s.  via_cell: the released expression reads
  * the field / global that holds the reference (Py_CLEAR(self->x)), so the
  * cell's reference goes, not ours. */
 static void en_release(en_ctx *cx, en_state *st, int s, const char *api, src_loc loc, bool nullable,
-                       bool via_cell)
+                       int via_cell)
 {
     if (s < 0 || st->syms[s].kind != SK_OBJ)
         return;
@@ -683,6 +689,11 @@ static void en_release(en_ctx *cx, en_state *st, int s, const char *api, src_loc
     if (sy->null == NL_NULL)
         return;
     bool cell_owned = via_cell && (sy->cell_refs > 0 || sy->origin == OR_FIELD || sy->origin == OR_GLOBAL);
+    /* Py_DECREF(state->x) after Py_INCREF(state->x): our extra reference
+     * goes first (Py_CLEAR and Py_SETREF pass via_cell only when the field
+     * is replaced) */
+    if (cell_owned && via_cell == EN_VIA_CELL_KEEP && sy->refs > 0)
+        cell_owned = false;
     ck_event ev = { CK_RELEASE, s, loc, api, nullable, cell_owned };
     en_fire_ev(cx, st, &ev);
     sy = &st->syms[s];
@@ -1073,7 +1084,7 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
             int old = s;
             const ast_expr *dst = call->kids[i + argoff];
             en_release(cx, st, old, api, loc, (fl & (KB_ARG_XDECREF | KB_ARG_NULLOK)) != 0,
-                       en_is_cell_expr(dst));
+                       en_is_cell_expr(dst) ? EN_VIA_CELL_REPLACE : 0);
             if (src >= 0)
                 en_assign(cx, st, dst, src, loc);
             continue;
@@ -1084,10 +1095,11 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
             en_incref(cx, st, s, api, loc, (fl & KB_ARG_XINCREF) != 0);
         bool via_cell = en_is_cell_expr(call->kids[i + argoff]);
         if (fl & (KB_ARG_DECREF | KB_ARG_XDECREF))
-            en_release(cx, st, s, api, loc, (fl & KB_ARG_XDECREF) != 0, via_cell);
+            en_release(cx, st, s, api, loc, (fl & KB_ARG_XDECREF) != 0,
+                       via_cell ? ((fl & KB_ARG_CLEAR) ? EN_VIA_CELL_REPLACE : EN_VIA_CELL_KEEP) : 0);
         if (fl & KB_ARG_CLEAR) {
             if (!(fl & (KB_ARG_DECREF | KB_ARG_XDECREF)))
-                en_release(cx, st, s, api, loc, true, via_cell);
+                en_release(cx, st, s, api, loc, true, via_cell ? EN_VIA_CELL_REPLACE : 0);
             int nul = en_null_const(st, TY_OBJ, loc);
             en_assign(cx, st, call->kids[i + argoff], nul, loc);
             en_event_add(cx, st, EV_NULL_ASSIGN, s, loc,
@@ -1847,7 +1859,7 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
             stored |= 1u << i;
     }
     acc->released_all = acc->nret == 1 ? released : (acc->released_all & released);
-    acc->stored_all = acc->nret == 1 ? stored : (acc->stored_all & stored);
+    acc->stored_all = acc->nret == 1 ? (released | stored) : (acc->stored_all & (released | stored));
     /* out-parameters written with a new reference on success paths */
     bool success = v < 0 || (st->syms[v].kind == SK_OBJ && st->syms[v].null != NL_NULL) ||
                    (st->syms[v].kind == SK_INT && st->syms[v].lo >= 0);
