@@ -2249,8 +2249,12 @@ static const kb_entry *en_callee_entry(en_ctx *cx, const ast_expr *call, kb_entr
             scratch->ret = call->annot->returns_borrowed ? KB_RET_BORROWED : KB_RET_NEW;
             scratch->fail = KB_FAIL_NULL;
             scratch->fail_sets_exc = true;
-        } else
+        } else {
+            /* the C API convention: -1 with an exception set */
             scratch->ret = KB_RET_INT;
+            scratch->fail = KB_FAIL_NEG;
+            scratch->fail_sets_exc = true;
+        }
         for (int a = 0; a < scratch->nargs; a++)
             if (call->annot->steals & (1u << a))
                 scratch->arg[a] = KB_ARG_STEAL;
