@@ -33,6 +33,8 @@ static void *pa_oom(pa_arena *a)
 void *pa_alloc(pa_arena *a, size_t n)
 {
     size_t align = _Alignof(max_align_t);
+    if (n > SIZE_MAX / 2)
+        return pa_oom(a);          /* no chunk header can follow such a size */
     n = (n + align - 1) & ~(align - 1);
     if (n == 0)
         n = align;

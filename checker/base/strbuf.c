@@ -58,6 +58,33 @@ void sb_printf(sb_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+static int sb_utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    int len;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (int i = 2; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
 void sb_json_str(sb_buf *b, const char *s)
 {
     sb_putc(b, '"');
@@ -74,11 +101,8 @@ void sb_json_str(sb_buf *b, const char *s)
             else if (*p >= 0x80) {
                 /* Pass valid UTF-8 through; map stray bytes (Latin-1
                  * sources) to U+FFFD so the output stays valid JSON. */
-                int len = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
-                        : (*p & 0xF8) == 0xF0 ? 4 : 0;
+                int len = sb_utf8_len(p);
                 int ok = len > 0;
-                for (int i = 1; ok && i < len; i++)
-                    ok = (p[i] & 0xC0) == 0x80;
                 if (ok) {
                     sb_append(b, (const char *)p, (size_t)len);
                     p += len - 1;

@@ -48,10 +48,14 @@ en_state *st_copy(const en_state *s)
         st_free(st);
         return NULL;
     }
-    memcpy(st->vars, s->vars, (size_t)s->nvars * sizeof *st->vars);
-    memcpy(st->syms, s->syms, (size_t)s->nsyms * sizeof *st->syms);
-    memcpy(st->cells, s->cells, (size_t)s->ncells * sizeof *st->cells);
-    memcpy(st->loops, s->loops, (size_t)s->nloops * sizeof *st->loops);
+    if (s->nvars)
+        memcpy(st->vars, s->vars, (size_t)s->nvars * sizeof *st->vars);
+    if (s->nsyms)
+        memcpy(st->syms, s->syms, (size_t)s->nsyms * sizeof *st->syms);
+    if (s->ncells)
+        memcpy(st->cells, s->cells, (size_t)s->ncells * sizeof *st->cells);
+    if (s->nloops)
+        memcpy(st->loops, s->loops, (size_t)s->nloops * sizeof *st->loops);
     return st;
 }
 
