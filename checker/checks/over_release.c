@@ -19,9 +19,11 @@ int ck_over_release(en_ctx *cx, en_state *st, const ck_event *ev)
     /* A static helper that releases its argument steals it: its callers
      * are checked against that (the helper's summary). */
     bool stealing_helper = s->origin == OR_PARAM && !fn->python_callable;
+    /* None stolen by SET_ITEM and INCREF'd on the next line is common and
+     * harmless in either order: only releases of singletons count */
     bool borrowed = s->origin == OR_BORROWED || (s->origin == OR_PARAM && !stealing_helper) ||
                     (s->origin == OR_GLOBAL && s->addr_key) ||   /* &StaticType */
-                    (s->origin == OR_SINGLETON && fn->python_version < 0x030c);
+                    (s->origin == OR_SINGLETON && fn->python_version < 0x030c && ev->kind == CK_RELEASE);
     bool freed = (s->flags & SF_DEAD) != 0;   /* released already (through a field too) */
     if (freed)
         owned_once = true;

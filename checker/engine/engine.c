@@ -1823,9 +1823,11 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
                     acc->null_exc_clear++;
             } else if (s->flags & SF_RETURNED || s->origin == OR_SINGLETON)
                 acc->obj_new++;
-            else if (s->origin == OR_BORROWED || s->origin == OR_PARAM || s->origin == OR_FIELD ||
-                     s->origin == OR_GLOBAL)
+            else if (s->origin == OR_BORROWED || s->origin == OR_PARAM)
                 acc->obj_borrowed++;
+            /* a field's value returned as is: a getter's borrowed reference,
+             * or an element popped off a private stack whose reference moves
+             * to the caller; the helper's body cannot tell which */
             else
                 acc->obj_other++;
         } else if (s->kind == SK_INT) {
