@@ -14,6 +14,8 @@ static bool ck_leak_candidate(const en_sym *s)
         return false;
     if (s->flags & (SF_ESCAPED | SF_DEAD))
         return false;
+    if (s->origin == OR_GLOBAL && s->addr_key)
+        return false;    /* an extra reference to a static type object is harmless */
     return s->origin == OR_NEW || s->origin == OR_BORROWED || s->origin == OR_PARAM ||
            s->origin == OR_FIELD || s->origin == OR_GLOBAL;
 }

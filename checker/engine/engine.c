@@ -276,7 +276,7 @@ static const char *en_event_text(en_ctx *cx, const en_state *st, const en_event 
         return pa_printf(cx->a, "%s() returns NULL without setting an exception", what);
     case EV_BRANCH: {
         sb_reset(&cx->sb);
-        cfg_expr_text(ev->expr, &cx->sb);
+        cfg_expr_text_plain(ev->expr, &cx->sb);
         return pa_printf(cx->a, "taking the %s branch: '%s' is %s", ev->truth ? "true" : "false",
                          sb_str(&cx->sb), ev->truth ? "true" : "false");
     }
@@ -545,7 +545,9 @@ static int en_read_cell(en_ctx *cx, en_state *st, const ast_expr *e, int base)
     int s = st_cell_get(st, key);
     if (s >= 0)
         return s;
-    s = en_fresh(st, e->ty, OR_FIELD, e->loc);
+    /* an array element (d->data[--d->n]) may be popped off with its
+     * reference: its ownership is unknown; a named field is borrowed */
+    s = en_fresh(st, e->ty, e->kind == AX_INDEX ? OR_UNKNOWN : OR_FIELD, e->loc);
     if (s < 0)
         return -1;
     st->syms[s].owner = base;
@@ -563,6 +565,8 @@ static void en_escape(en_ctx *cx, en_state *st, int sym, const char *where, src_
     en_sym *s = &st->syms[sym];
     if (s->refs > 0)
         s->refs--;
+    else if (s->debt < 1000)
+        s->debt++;     /* `view->obj = self; Py_INCREF(self);` */
     if (s->cell_refs < 1000)
         s->cell_refs++;
     en_event_add(cx, st, EV_STORE, sym, loc, where, NULL, 0);
@@ -670,7 +674,9 @@ static void en_incref(en_ctx *cx, en_state *st, int s, const char *api, src_loc 
     if (st->syms[s].null == NL_NULL)
         return;
     en_fire(cx, st, CK_USE, s, loc, api, nullable);
-    if (st->syms[s].refs < 1000)
+    if (st->syms[s].debt > 0)
+        st->syms[s].debt--;          /* the reference a store took on credit */
+    else if (st->syms[s].refs < 1000)
         st->syms[s].refs++;
     en_event_add(cx, st, EV_INCREF, s, loc, api, NULL, 0);
 }
@@ -931,6 +937,11 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
     const char *api = call->name ? call->name : k->name ? k->name : "call";
     if (strncmp(api, "slot:", 5) == 0)
         api += 5;
+    /* PyObject_CallMethod rather than _PyObject_CallMethod_SizeT: the API
+     * macro the user wrote, when it is one */
+    if (call->kind == AX_CALL && call->macro && strcmp(call->macro, api) != 0 &&
+        kb_lookup(cx->ef->k, call->macro))
+        api = call->macro;
     int argoff = call->kind == AX_CALL ? 1 : 0;
     int map[3];
     int nout = en_outcomes(k, map);
@@ -1051,6 +1062,8 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
                 rs->null = st->exc == EXC_SET ? NL_NONNULL : st->exc == EXC_CLEAR ? NL_NULL : NL_UNKNOWN;
             } else if (k->fail == KB_FAIL_NULL || k->fail == KB_FAIL_NULL_OR_ABSENT)
                 rs->null = outcome == OUT_OK ? NL_NONNULL : NL_NULL;
+            else if (k->fail == KB_FAIL_NEVER && k->ret == KB_RET_PTR)
+                rs->null = NL_NONNULL;
         } else if (rs->kind == SK_INT && k->fail == KB_FAIL_NEG) {
             if (outcome == OUT_OK) rs->lo = 0;
             else { rs->lo = rs->hi = -1; rs->flags |= SF_NONZERO; }
@@ -1148,6 +1161,18 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
     }
     if (st->dead)
         return -1;
+    /* a helper given &x may have released or replaced *x (cleanup
+     * functions, out-parameters its summary does not describe) */
+    if (k->summary) {
+        for (int i = 0; i < nargs; i++) {
+            int p = args[i];
+            if (p < 0 || st->syms[p].kind != SK_PTR || (kb_arg_flags(k, i) & (KB_ARG_OUT_NEW | KB_ARG_OUT_BORROW)))
+                continue;
+            int old = en_load_through(cx, st, p);
+            if (old >= 0 && st->syms[old].kind == SK_OBJ)
+                st->syms[old].flags |= SF_ESCAPED;
+        }
+    }
     if (k->fmt == KB_FMT_PARSE || k->fmt == KB_FMT_PARSE_KW)
         en_apply_parse(cx, st, k, call, args, nargs, outcome);
     else if (k->fmt == KB_FMT_BUILD)
@@ -1536,6 +1561,10 @@ static bool en_assume(en_ctx *cx, en_state *st, int s, bool truth, int depth)
         if (x->flags & SF_EXC_PROBE) {
             if (st->exc == EXC_UNKNOWN)
                 st->exc = truth ? EXC_SET : EXC_CLEAR;
+        } else if (!truth && x->api && st->exc == EXC_CLEAR) {
+            /* a call said nothing about NULL, yet it returned one: we do
+             * not know whether it set an exception */
+            st->exc = EXC_UNKNOWN;
         }
         if (!truth && x->kind == SK_OBJ)
             x->refs = 0;      /* a NULL pointer owns nothing */
@@ -1875,7 +1904,8 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
             int c = st_cell_get(st, key);
             if (c >= 0) {
                 acc->out_seen |= 1u << i;
-                if (st->syms[c].origin == OR_NEW || st->syms[c].null == NL_NULL)
+                if (st->syms[c].origin == OR_NEW || st->syms[c].null == NL_NULL ||
+                    st->syms[c].cell_refs > st->syms[c].debt)
                     out_new |= 1u << i;
             }
         }

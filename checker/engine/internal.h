@@ -56,6 +56,8 @@ typedef struct en_sym {
     uint16_t flags;          /* SF_* */
     int16_t refs;            /* references this function owns */
     int16_t cell_refs;       /* references moved into fields / globals / out-params */
+    int16_t debt;            /* stored without a reference of ours: the next
+                                Py_INCREF pays the field's reference */
     int32_t owner;           /* symbol this one is borrowed from / kept by, -1 */
     int32_t rel_a, rel_b;    /* REL_*: operand symbols (rel_b -1: constant) */
     uint8_t rel_op;          /* ax_op of REL_CMP */

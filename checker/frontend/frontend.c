@@ -1936,9 +1936,8 @@ int fe_parse(fe_context *fe, const char *path, fe_tu **out, char *err, size_t er
         for (int i = 0; i < ndb; i++)
             args[na++] = dbargs[i];
     } else {
-        /* what extension builds use: Python's own CFLAGS define NDEBUG */
+        /* asserts stay: `assert(x != NULL)` tells the engine what holds */
         args[na++] = "-std=gnu11";
-        args[na++] = "-DNDEBUG";
     }
     if (o->python_include && o->python_include[0]) {
         args[na++] = "-isystem";

@@ -969,17 +969,19 @@ static bool cb_simple(const ast_expr *e)
            e->kind == AX_STRING || e->kind == AX_FUNC || e->kind == AX_FLOAT;
 }
 
-static void cb_text_sub(const ast_expr *e, sb_buf *out)
+static void cb_text(const ast_expr *e, sb_buf *out, bool mark);
+
+static void cb_text_sub(const ast_expr *e, sb_buf *out, bool mark)
 {
     if (e && !cb_simple(e)) {
         sb_putc(out, '(');
-        cfg_expr_text(e, out);
+        cb_text(e, out, mark);
         sb_putc(out, ')');
     } else
-        cfg_expr_text(e, out);
+        cb_text(e, out, mark);
 }
 
-void cfg_expr_text(const ast_expr *e, sb_buf *out)
+static void cb_text(const ast_expr *e, sb_buf *out, bool mark)
 {
     if (!e) {
         sb_puts(out, "<none>");
@@ -1023,80 +1025,80 @@ void cfg_expr_text(const ast_expr *e, sb_buf *out)
         if (e->kind == AX_CALL && e->name)
             sb_puts(out, e->name);
         else if (e->kind == AX_CALL && e->nkids > 0)
-            cb_text_sub(e->kids[0], out);
+            cb_text_sub(e->kids[0], out, mark);
         else
             sb_puts(out, e->name ? e->name : "?");
-        if (e->kind == AX_MACRO)
+        if (e->kind == AX_MACRO && mark)
             sb_putc(out, '!');
         sb_putc(out, '(');
         for (int i = e->kind == AX_CALL ? 1 : 0; i < e->nkids; i++) {
             if (i > (e->kind == AX_CALL ? 1 : 0))
                 sb_puts(out, ", ");
-            cfg_expr_text(e->kids[i], out);
+            cb_text(e->kids[i], out, mark);
         }
         sb_putc(out, ')');
         break;
     case AX_MEMBER:
         if (e->nkids > 0)
-            cb_text_sub(e->kids[0], out);
+            cb_text_sub(e->kids[0], out, mark);
         sb_puts(out, e->op ? "->" : ".");
         sb_puts(out, e->name ? e->name : "?");
         break;
     case AX_INDEX:
-        cb_text_sub(e->kids[0], out);
+        cb_text_sub(e->kids[0], out, mark);
         sb_putc(out, '[');
-        cfg_expr_text(e->kids[1], out);
+        cb_text(e->kids[1], out, mark);
         sb_putc(out, ']');
         break;
     case AX_UNARY:
         if (e->op == AO_POSTINC || e->op == AO_POSTDEC) {
-            cb_text_sub(e->kids[0], out);
+            cb_text_sub(e->kids[0], out, mark);
             sb_puts(out, cb_op_text(e->op));
         } else {
             sb_puts(out, cb_op_text(e->op));
-            cb_text_sub(e->kids[0], out);
+            cb_text_sub(e->kids[0], out, mark);
         }
         break;
     case AX_BINARY:
     case AX_LOGIC:
-        cb_text_sub(e->kids[0], out);
+        cb_text_sub(e->kids[0], out, mark);
         sb_printf(out, " %s ", cb_op_text(e->op));
-        cb_text_sub(e->kids[1], out);
+        cb_text_sub(e->kids[1], out, mark);
         break;
     case AX_ASSIGN:
-        cfg_expr_text(e->kids[0], out);
+        cb_text(e->kids[0], out, mark);
         if (e->op)
             sb_printf(out, " %s= ", cb_op_text(e->op));
         else
             sb_puts(out, " = ");
-        cfg_expr_text(e->kids[1], out);
+        cb_text(e->kids[1], out, mark);
         break;
     case AX_COND:
-        cb_text_sub(e->kids[0], out);
+        cb_text_sub(e->kids[0], out, mark);
         if (e->kids[1]) {
             sb_puts(out, " ? ");
-            cb_text_sub(e->kids[1], out);
+            cb_text_sub(e->kids[1], out, mark);
             sb_puts(out, " : ");
         } else
             sb_puts(out, " ?: ");
-        cb_text_sub(e->kids[2], out);
+        cb_text_sub(e->kids[2], out, mark);
         break;
     case AX_COMMA:
-        cfg_expr_text(e->kids[0], out);
+        cb_text(e->kids[0], out, mark);
         sb_puts(out, ", ");
-        cfg_expr_text(e->kids[1], out);
+        cb_text(e->kids[1], out, mark);
         break;
     case AX_CAST:
         sb_printf(out, "(%s)", e->name ? e->name : "?");
-        cb_text_sub(e->kids[0], out);
+        cb_text_sub(e->kids[0], out, mark);
         break;
     case AX_ADDR:
         sb_putc(out, '&');
-        cb_text_sub(e->kids[0], out);
+        cb_text_sub(e->kids[0], out, mark);
         break;
     case AX_DEREF:
         sb_putc(out, '*');
-        cb_text_sub(e->kids[0], out);
+        cb_text_sub(e->kids[0], out, mark);
         break;
     case AX_SIZEOF:
         sb_puts(out, "sizeof(...)");
@@ -1109,7 +1111,7 @@ void cfg_expr_text(const ast_expr *e, sb_buf *out)
         for (int i = 0; i < e->nkids; i++) {
             if (i)
                 sb_puts(out, ", ");
-            cfg_expr_text(e->kids[i], out);
+            cb_text(e->kids[i], out, mark);
         }
         sb_putc(out, '}');
         break;
@@ -1123,12 +1125,22 @@ void cfg_expr_text(const ast_expr *e, sb_buf *out)
             for (int i = 0; i < e->nkids; i++) {
                 if (i)
                     sb_puts(out, ", ");
-                cfg_expr_text(e->kids[i], out);
+                cb_text(e->kids[i], out, mark);
             }
             sb_putc(out, ')');
         }
         break;
     }
+}
+
+void cfg_expr_text(const ast_expr *e, sb_buf *out)
+{
+    cb_text(e, out, true);
+}
+
+void cfg_expr_text_plain(const ast_expr *e, sb_buf *out)
+{
+    cb_text(e, out, false);
 }
 
 static void cb_dump_block_head(const cfg *g, const cfg_block *blk, sb_buf *out)

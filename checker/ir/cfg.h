@@ -81,5 +81,7 @@ void cfg_dump_dot(const cfg *g, FILE *out);
  * fingerprints). */
 struct sb_buf;
 void cfg_expr_text(const ast_expr *e, struct sb_buf *out);
+/* The same as users wrote it: collapsed macros without the dump's '!'. */
+void cfg_expr_text_plain(const ast_expr *e, struct sb_buf *out);
 
 #endif
