@@ -24,10 +24,9 @@ void pa_init(pa_arena *a, size_t limit)
 
 static void *pa_oom(pa_arena *a)
 {
-    /* A shared scratch block; callers check pa_failed() and unwind. */
-    static _Alignas(max_align_t) const unsigned char scratch[256];
     a->failed = true;
-    return (void *)scratch;
+    memset(a->scratch, 0, sizeof a->scratch);
+    return a->scratch;
 }
 
 void *pa_alloc(pa_arena *a, size_t n)

@@ -14,19 +14,25 @@
 
 typedef struct pa_chunk pa_chunk;
 
+#define PA_SCRATCH_SIZE 1024
+
 /* An arena.  Zero-initialise it (or call pa_init) before use. */
 typedef struct pa_arena {
     pa_chunk *head;      /* newest chunk; older chunks chained behind it */
     size_t bytes_used;   /* total bytes handed out, for budgets and stats */
     size_t limit;        /* 0 = unlimited; otherwise allocation past it fails */
     bool failed;         /* set once an allocation could not be satisfied */
+    /* handed out after a failure so callers can unwind without checking
+     * every pointer; its contents are garbage */
+    _Alignas(max_align_t) unsigned char scratch[PA_SCRATCH_SIZE];
 } pa_arena;
 
 void pa_init(pa_arena *a, size_t limit);
 
 /* Returns zeroed memory of n bytes aligned for any type.  Never NULL: on
- * failure sets a->failed and returns a pointer to a shared zeroed scratch
- * block that must not be written beyond 256 bytes. */
+ * failure sets a->failed and returns the arena's scratch block (writable,
+ * PA_SCRATCH_SIZE bytes, shared by every failed allocation): callers must
+ * check pa_failed() before trusting what they built. */
 void *pa_alloc(pa_arena *a, size_t n);
 
 /* Copies a string of len bytes into the arena, NUL-terminated. */

@@ -80,8 +80,11 @@ static int drv_walk(drv_files *files, const char *dir, int depth)
         char *p = malloc(len);
         if (p) {
             snprintf(p, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
-            struct stat st;
-            if (stat(p, &st) == 0) {
+            /* symbolic links to directories are not followed (cycles) */
+            struct stat st, lst;
+            bool dir_link = lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode) && stat(p, &st) == 0 &&
+                            S_ISDIR(st.st_mode);
+            if (!dir_link && stat(p, &st) == 0) {
                 if (S_ISDIR(st.st_mode)) {
                     if (!drv_skip_dir(names[i]))
                         drv_walk(files, p, depth + 1);

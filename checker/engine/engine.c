@@ -78,6 +78,9 @@ typedef struct en_retacc {
     int obj_new, obj_borrowed, obj_other;
     int neg_ret, neg_exc_clear, zero_ret, zero_no_exc, other_int_ret, maybe_neg_ret;
     int exc_some;            /* returns with an exception possibly set */
+    int exc_not_set;         /* returns without an exception surely set */
+    int nint_ok;             /* non-negative int returns, and their range */
+    int64_t int_lo, int_hi;
     uint32_t released_all;   /* param bits released (refs < 0 or NULL) on every return */
     uint32_t stored_all;     /* param bits stored without a reference of their own */
     uint32_t out_new_all;    /* PyObject ** params holding a new reference on success */
@@ -1049,6 +1052,18 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
         default:
             break;
         }
+        if (k->has_range && outcome == OUT_OK) {
+            if (k->range_lo > rs->lo)
+                rs->lo = k->range_lo;
+            if (k->range_hi < rs->hi)
+                rs->hi = k->range_hi;
+            if (rs->lo > rs->hi)
+                rs->lo = rs->hi = k->range_lo;
+            if (rs->lo > 0)
+                rs->flags |= SF_NONZERO;
+            if (rs->lo == 0 && rs->hi == 0)
+                rs->flags |= SF_ZERO_KNOWN;
+        }
     } else if (k->ret == KB_RET_PTR || (k->ret == KB_RET_UNKNOWN && call->ty != TY_VOID)) {
         r = en_fresh(st, call->ty == TY_OBJ ? TY_PTR : (call->ty == TY_VOID ? TY_PTR : call->ty),
                      OR_UNKNOWN, loc);
@@ -1873,9 +1888,20 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
                 if (s->lo < 0)
                     acc->maybe_neg_ret++;
             }
+            if (s->hi >= 0) {
+                if (acc->nint_ok == 0 || s->lo < acc->int_lo)
+                    acc->int_lo = s->lo < 0 ? 0 : s->lo;
+                if (acc->nint_ok == 0 || s->hi > acc->int_hi)
+                    acc->int_hi = s->hi;
+                acc->nint_ok++;
+            }
         }
         if (st->exc != EXC_CLEAR)
             acc->exc_some++;
+    }
+    if (!null_param && st->exc != EXC_SET)
+        acc->exc_not_set++;
+    if (false) {
     }
     uint32_t released = 0, stored = 0;
     for (int i = 0; i < cx->f->nparams && i < 32; i++) {
@@ -2236,6 +2262,15 @@ static void en_make_summary(en_ctx *cx, en_summary *sum)
             e->arg[i] |= KB_ARG_OUT_NEW | KB_ARG_OUT_NULLOK;
     }
     e->summary = true;
+    /* raise_type_error(): every return leaves an exception set */
+    if (acc->nret > 0 && acc->exc_not_set == 0)
+        e->sets_exc = true;
+    /* the values a successful int call returns (setBuiltins: always 0) */
+    if (cx->fn.returns_int && acc->nint_ok > 0 && e->fail != KB_FAIL_NEG_AMBIGUOUS) {
+        e->has_range = true;
+        e->range_lo = acc->int_lo;
+        e->range_hi = acc->int_hi;
+    }
     /* an exception may be left set on paths the summary cannot single out */
     e->clears_exc = false;
     e->exc_unknown = acc->exc_some > 0 && e->fail == KB_FAIL_NEVER;

@@ -242,6 +242,8 @@ static cb_label *cb_label_get(cfg_builder *b, const char *name)
         if (strcmp(l->name, name) == 0)
             return l;
     cb_label *l = pa_alloc(b->a, sizeof *l);
+    if (pa_failed(b->a))
+        return l;   /* scratch: the build is abandoned */
     l->name = name;
     l->block = cb_new_block(b);
     l->block->label = name;
@@ -272,7 +274,7 @@ static void cb_prepass_expr(cfg_builder *b, ast_expr *e, int *chain, int depth)
 
 static void cb_prepass(cfg_builder *b, ast_stmt *s, int *chain, int depth)
 {
-    if (!s)
+    if (!s || pa_failed(b->a))
         return;
     bool opens = (s->kind == AS_COMPOUND && s->ival == 0) || s->kind == AS_FOR;
     if (opens) {
@@ -897,20 +899,36 @@ static void cb_mark_loops(cfg_builder *b)
 
 cfg *cfg_build(ast_func *f, pa_arena *arena)
 {
+    /* every step checks for an exhausted arena before trusting what the
+     * previous one built (a failed allocation returns shared scratch) */
     cfg *g = pa_alloc(arena, sizeof *g);
+    if (pa_failed(arena))
+        return NULL;
     g->func = f;
     cfg_builder b = { .g = g, .a = arena, .f = f };
     g->entry = cb_new_block(&b);
+    if (pa_failed(arena))
+        return NULL;
     g->exit = cb_new_block(&b);
+    if (pa_failed(arena))
+        return NULL;
     g->exit->term = T_EXIT;
     int *chain = pa_alloc(arena, CB_MAX_SCOPE_DEPTH * sizeof *chain);
+    if (pa_failed(arena))
+        return NULL;
     cb_prepass(&b, f->body, chain, 0);
+    if (pa_failed(arena))
+        return NULL;
     b.cur = g->entry;
     cb_stmt(&b, f->body);
+    if (pa_failed(arena))
+        return NULL;
     if (b.cur) {
         ast_stmt ret = { .kind = AS_RETURN, .loc = f->end_loc };
         cb_return(&b, &ret);
     }
+    if (pa_failed(arena))
+        return NULL;
     /* computed gotos may reach every label whose address is taken */
     for (int i = 0; i < b.nindirect; i++) {
         bool any = false;

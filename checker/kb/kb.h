@@ -103,6 +103,8 @@ typedef struct kb_entry {
     bool summary;            /* made by the engine from a function's body */
     int ok;                  /* KB_OK_*: the int returned on success (fail=neg) */
     bool exc_unknown;        /* the call may leave an exception set on any outcome */
+    bool has_range;          /* summaries: every successful int result lies in */
+    long long range_lo, range_hi; /* [range_lo, range_hi] */
 } kb_entry;
 
 /* kb_entry.ok: what a successful fail=neg call returns */

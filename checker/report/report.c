@@ -72,10 +72,13 @@ int pr_add_error(pr_report *r, const char *file, int file_index, const char *mes
         r->errors = ne;
         r->cap_errors = ncap;
     }
-    pr_error *e = &r->errors[r->nerrors++];
+    pr_error *e = &r->errors[r->nerrors];
     e->file = pa_strdup(&r->arena, file);
     e->message = pa_strdup(&r->arena, message);
     e->file_index = file_index;
+    if (pa_failed(&r->arena))
+        goto done;
+    r->nerrors++;
     rc = 0;
 done:
     pthread_mutex_unlock(&r->lock);
@@ -96,11 +99,14 @@ int pr_add_incomplete(pr_report *r, const char *file, const char *function, src_
         r->incomplete = ni;
         r->cap_incomplete = ncap;
     }
-    pr_incomplete *e = &r->incomplete[r->nincomplete++];
+    pr_incomplete *e = &r->incomplete[r->nincomplete];
     e->file = pa_strdup(&r->arena, file);
     e->function = pa_strdup(&r->arena, function);
     e->reason = pa_strdup(&r->arena, reason);
     e->loc = pr_copy_loc(r, loc);
+    if (pa_failed(&r->arena))
+        goto done;
+    r->nincomplete++;
     rc = 0;
 done:
     pthread_mutex_unlock(&r->lock);
@@ -168,7 +174,7 @@ void pr_sort(pr_report *r)
 
 void pr_fingerprint_hex(const char *text, char out[17])
 {
-    unsigned long long h = 1469598103934665603ULL;
+    unsigned long long h = 14695981039346656037ULL;   /* FNV-1a 64 offset basis */
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         h ^= *p;
         h *= 1099511628211ULL;

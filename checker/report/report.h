@@ -96,8 +96,9 @@ typedef struct pr_text_options {
 } pr_text_options;
 
 /* Writes findings like a compiler: "file:line:col: warning: msg [rule]"
- * then "file:line:col: note: ..." for each path step, then errors and a
- * summary line. */
+ * then "file:line:col: note: ..." for each path step, remarks for
+ * incomplete functions, and a summary line counting files not analysed
+ * (their errors go to stderr, printed by main). */
 void pr_write_text(const pr_report *r, const pr_text_options *o, FILE *out);
 
 /* Writes the JSON contract (README "JSON output"). */
