@@ -34,11 +34,21 @@ static void ck_leak_report(en_ctx *cx, en_state *st, int sym, src_loc loc, bool 
     en_report(cx, st, "leak", sym, loc, msg);
 }
 
+/* Whether sym is the value behind an out-parameter (*out): the caller
+ * receives it. */
+static bool ck_leak_in_out_param(const en_state *st, int sym)
+{
+    for (int i = 0; i < st->ncells; i++)
+        if (st->cells[i].sym == sym && st->cells[i].key[0] == '*')
+            return true;
+    return false;
+}
+
 int ck_leak(en_ctx *cx, en_state *st, const ck_event *ev)
 {
     if (ev->kind == CK_EXIT) {
         for (int i = 0; i < st->nsyms; i++)
-            if (ck_leak_candidate(&st->syms[i]))
+            if (ck_leak_candidate(&st->syms[i]) && !ck_leak_in_out_param(st, i))
                 ck_leak_report(cx, st, i, ev->loc, false);
     } else if (ev->kind == CK_LOSE && ev->sym >= 0) {
         en_sym *s = en_sym_at(st, ev->sym);

@@ -79,6 +79,8 @@ typedef struct en_retacc {
     int neg_ret, neg_exc_clear, zero_ret, zero_no_exc, other_int_ret, maybe_neg_ret;
     int exc_some;            /* returns with an exception possibly set */
     int exc_not_set;         /* returns without an exception surely set */
+    int obj_passthrough;     /* returns of an argument as is */
+    uint32_t passthrough_any;/* arguments returned as is on some path */
     int nint_ok;             /* non-negative int returns, and their range */
     int64_t int_lo, int_hi;
     uint32_t released_all;   /* param bits released (refs < 0 or NULL) on every return */
@@ -1186,6 +1188,14 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
             int old = en_load_through(cx, st, p);
             if (old >= 0 && st->syms[old].kind == SK_OBJ)
                 st->syms[old].flags |= SF_ESCAPED;
+            /* and *x may hold anything now (set on some outcomes only) */
+            en_sym *ps = &st->syms[p];
+            if (ps->addr_var >= 0 && ps->addr_var < cx->f->nvars && !cx->f->vars[ps->addr_var]->is_array) {
+                ast_var *v = cx->f->vars[ps->addr_var];
+                int nv = en_fresh(st, v->ty, OR_UNKNOWN, loc);
+                if (nv >= 0)
+                    st->vars[v->id] = nv;
+            }
         }
     }
     if (k->fmt == KB_FMT_PARSE || k->fmt == KB_FMT_PARSE_KW)
@@ -1865,6 +1875,11 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
                 acc->null_ret++;
                 if (st->exc == EXC_CLEAR)
                     acc->null_exc_clear++;
+            } else if (v < cx->f->nparams && s->origin == OR_PARAM && s->refs <= 0) {
+                /* `return arg;`: the argument's reference goes back to the
+                 * caller (a helper that consumes its argument) */
+                acc->obj_passthrough++;
+                acc->passthrough_any |= 1u << v;
             } else if (s->flags & SF_RETURNED || s->origin == OR_SINGLETON)
                 acc->obj_new++;
             else if (s->origin == OR_BORROWED || s->origin == OR_PARAM)
@@ -1904,6 +1919,8 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
     if (false) {
     }
     uint32_t released = 0, stored = 0;
+    if (v >= 0 && v < cx->f->nparams && v < 32 && st->syms[v].origin == OR_PARAM)
+        stored |= 1u << v;       /* returned: consumed on this path */
     for (int i = 0; i < cx->f->nparams && i < 32; i++) {
         /* the parameter's symbol is the one made at entry: index i */
         int s = i < st->nsyms ? i : -1;
@@ -1931,7 +1948,7 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
             if (c >= 0) {
                 acc->out_seen |= 1u << i;
                 if (st->syms[c].origin == OR_NEW || st->syms[c].null == NL_NULL ||
-                    st->syms[c].cell_refs > st->syms[c].debt)
+                    st->syms[c].cell_refs > st->syms[c].debt || st->syms[c].refs > 0)
                     out_new |= 1u << i;
             }
         }
@@ -2224,9 +2241,10 @@ static void en_make_summary(en_ctx *cx, en_summary *sum)
             e->ret = KB_RET_BORROWED;
         else if (an->returns_new)
             e->ret = KB_RET_NEW;
-        else if (acc->obj_other == 0 && acc->obj_borrowed == 0 && acc->obj_new > 0)
-            e->ret = KB_RET_NEW;
-        else if (acc->obj_other == 0 && acc->obj_new == 0 && acc->obj_borrowed > 0)
+        else if (acc->obj_other == 0 && acc->obj_borrowed == 0 && acc->obj_new > 0 &&
+                 (acc->obj_passthrough == 0 || (acc->passthrough_any & ~acc->stored_all) == 0))
+            e->ret = KB_RET_NEW;     /* arguments returned as is are consumed ones */
+        else if (acc->obj_other == 0 && acc->obj_new == 0 && acc->obj_borrowed + acc->obj_passthrough > 0)
             e->ret = KB_RET_BORROWED;
         else
             e->ret = KB_RET_UNKNOWN;
