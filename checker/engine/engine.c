@@ -411,6 +411,12 @@ static void en_flush_findings(en_ctx *cx)
             if (*c != ' ' && *c != '\t')
                 sb_putc(&cx->sb, *c);
         pr_fingerprint_hex(sb_str(&cx->sb), f.fingerprint);
+        /* Inline suppression on the reported line or the line before. */
+        for (uint32_t l = p->loc.line; l + 1 >= p->loc.line && l > 0 && !f.suppressed; l--) {
+            char text[512] = "";
+            if (fe_tu_source_line(cx->ef->tu, l, text, sizeof text) == 0)
+                f.suppressed = pr_suppression_matches(text, p->rule);
+        }
         pr_add_finding(cx->ef->out, &f);
     }
 }
@@ -896,6 +902,31 @@ static void en_apply_build(en_ctx *cx, en_state *st, const kb_entry *k, const as
     }
 }
 
+/* A helper given `obj` may change obj's fields (lazy initialisation, a
+ * setter): forget what we knew about them. */
+static void en_forget_fields(en_ctx *cx, en_state *st, const ast_expr *call)
+{
+    int first = call->kind == AX_CALL ? 1 : 0;
+    for (int i = first; i < call->nkids; i++) {
+        const ast_expr *a = en_strip_casts(call->kids[i]);
+        if (a && a->kind == AX_ADDR && a->nkids == 1)
+            a = en_strip_casts(a->kids[0]);
+        if (!a || a->kind != AX_VAR || !a->var || !a->name)
+            continue;
+        size_t n = strlen(a->name);
+        int out = 0;
+        for (int c = 0; c < st->ncells; c++) {
+            const char *key = st->cells[c].key;
+            bool field = (strncmp(key, a->name, n) == 0 && (strncmp(key + n, "->", 2) == 0 || key[n] == '.')) ||
+                         (key[0] == '(' && strstr(key, a->name) != NULL);
+            if (!field)
+                st->cells[out++] = st->cells[c];
+        }
+        st->ncells = out;
+    }
+    (void)cx;
+}
+
 /* A call of a function we know nothing about: objects passed to it may be
  * kept, pointers passed to it may be written, the exception state is
  * unknown afterwards. */
@@ -924,6 +955,7 @@ static int en_unknown_call(en_ctx *cx, en_state *st, const ast_expr *call, const
     }
     if (st->dead)
         return -1;
+    en_forget_fields(cx, st, call);
     st->exc = EXC_UNKNOWN;
     if (call->callee_noreturn) {
         st->dead = true;
@@ -1180,6 +1212,8 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
         return -1;
     /* a helper given &x may have released or replaced *x (cleanup
      * functions, out-parameters its summary does not describe) */
+    if (k->summary)
+        en_forget_fields(cx, st, call);
     if (k->summary) {
         for (int i = 0; i < nargs; i++) {
             int p = args[i];
@@ -1213,6 +1247,10 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
         en_event_add(cx, st, EV_EXC_SET, -1, loc, api, NULL, 0);
     }
     if (k->exc_unknown && st->exc == EXC_CLEAR)
+        st->exc = EXC_UNKNOWN;
+    /* a helper returning -1 on error and any other int on success (a
+     * hash): the caller's `== -1` test cannot tell them apart here */
+    if (k->summary && k->fail == KB_FAIL_NEG_AMBIGUOUS && outcome == OUT_OK && st->exc == EXC_CLEAR)
         st->exc = EXC_UNKNOWN;
     if (outcome == OUT_ERROR) {
         if (k->fail_sets_exc || k->fail == KB_FAIL_NEG_OR_ZERO_ABSENT)
@@ -1890,7 +1928,9 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
             else
                 acc->obj_other++;
         } else if (s->kind == SK_INT) {
-            if (s->hi < 0) {
+            /* the C API's error value is -1; other negative constants are
+             * ordinary results (map_hash returns -2 for a hash of -1) */
+            if (s->lo == -1 && s->hi == -1) {
                 acc->neg_ret++;
                 if (st->exc == EXC_CLEAR)
                     acc->neg_exc_clear++;

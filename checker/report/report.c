@@ -186,3 +186,43 @@ void pr_fingerprint_hex(const char *text, char out[17])
     }
     out[16] = '\0';
 }
+
+bool pr_suppression_matches(const char *line, const char *rule)
+{
+    const char *p = line;
+    while ((p = strstr(p, "pyrefcheck:")) != NULL) {
+        p += strlen("pyrefcheck:");
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncmp(p, "ignore", 6) != 0)
+            continue;
+        p += 6;
+        if (*p != '[')
+            return true;                /* every rule */
+        p++;
+        size_t rl = strlen(rule);
+        for (;;) {
+            while (*p == ' ' || *p == '\t' || *p == ',')
+                p++;
+            if (!*p || *p == ']')
+                break;
+            const char *s = p;
+            while (*p && *p != ',' && *p != ']' && *p != ' ' && *p != '\t')
+                p++;
+            if ((size_t)(p - s) == rl && strncmp(s, rule, rl) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+int pr_filter(pr_report *r, bool (*keep)(void *ctx, const pr_finding *f), void *ctx)
+{
+    int out = 0;
+    for (int i = 0; i < r->nfindings; i++)
+        if (keep(ctx, &r->findings[i]))
+            r->findings[out++] = r->findings[i];
+    int removed = r->nfindings - out;
+    r->nfindings = out;
+    return removed;
+}

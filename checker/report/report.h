@@ -32,6 +32,7 @@ typedef struct pr_finding {
     int nsteps;
     const char *validation; /* NULL until the runtime has looked at it */
     int file_index;         /* order of the file on the command line */
+    bool suppressed;        /* an inline "pyrefcheck: ignore" comment covers it */
 } pr_finding;
 
 typedef struct pr_error {
@@ -86,6 +87,14 @@ void pr_add_stats(pr_report *r, const pr_stats *s);
 /* Sorts findings by file order, line, column and rule, and removes exact
  * duplicates (same rule, location and message). */
 void pr_sort(pr_report *r);
+
+/* Whether the source line carries an inline suppression for rule:
+ * "pyrefcheck: ignore" (every rule) or "pyrefcheck: ignore[r1, r2]". */
+bool pr_suppression_matches(const char *line, const char *rule);
+
+/* Keeps the findings for which keep(ctx, f) is true, in order.  Returns the
+ * number removed; cannot fail. */
+int pr_filter(pr_report *r, bool (*keep)(void *ctx, const pr_finding *f), void *ctx);
 
 /* Computes a 64-bit FNV-1a hash of text as 16 hex digits. */
 void pr_fingerprint_hex(const char *text, char out[17]);
