@@ -242,11 +242,27 @@ static int python_version_parse(const char *s)
     return (major << 8) | minor;
 }
 
-static const char *rules_dir(void)
+/* The knowledge base: $PYREFCHECK_RULES_DIR, else share/pyrefcheck/rules
+ * beside the installed executable, else the configured install prefix, else
+ * the source tree (a build that was never installed).  buf holds the
+ * result when it is computed. */
+static const char *rules_dir(char *buf, size_t len)
 {
     const char *env = getenv("PYREFCHECK_RULES_DIR");
     if (env && *env)
         return env;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(buf, len, "%s/../share/pyrefcheck/rules", exe);
+            if (access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
     if (access(PRC_INSTALL_RULES_DIR, R_OK) == 0)
         return PRC_INSTALL_RULES_DIR;
     return PRC_SOURCE_RULES_DIR;
@@ -294,7 +310,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "pyrefcheck: error: out of memory\n");
         goto done;
     }
-    const char *rdir = rules_dir();
+    char rdir_buf[4200];
+    const char *rdir = rules_dir(rdir_buf, sizeof rdir_buf);
     if (kb_load_dir(k, rdir, err, sizeof err) < 0) {
         fprintf(stderr, "pyrefcheck: error: %s\n", err);
         goto done;
