@@ -61,9 +61,9 @@ struct fe_tu {
     CXCursor *globals;             /* initialized file-scope variables */
     int nglobals, cap_globals;
     fe_callee *callees;            /* open-addressing cache */
-    unsigned ncallee_slots;
+    unsigned ncallee_slots, ncallees;
     fe_rec *recs;
-    unsigned nrec_slots;
+    unsigned nrec_slots, nrecs;
 };
 
 /* State of converting one function. */
@@ -260,10 +260,7 @@ static bool fe_record_is_object(fe_tu *t, CXType rec, int depth)
             is_obj = fe_type_is_object_record(t, clang_getCursorType(ff.field), depth + 1);
     }
     /* insert (grow when half full) */
-    unsigned count = 0;
-    for (unsigned i = 0; i < t->nrec_slots; i++)
-        count += t->recs[i].used;
-    if (count * 2 >= t->nrec_slots) {
+    if (t->nrecs * 2 >= t->nrec_slots) {
         unsigned nslots = t->nrec_slots * 2;
         fe_rec *nr = pa_alloc(&t->arena, nslots * sizeof *nr);
         if (pa_failed(&t->arena))
@@ -286,6 +283,7 @@ static bool fe_record_is_object(fe_tu *t, CXType rec, int depth)
     t->recs[i].used = true;
     t->recs[i].hash = h;
     t->recs[i].is_obj = is_obj ? 1 : 0;
+    t->nrecs++;
     return is_obj;
 }
 
@@ -438,10 +436,7 @@ static fe_callee *fe_callee_info(fe_tu *t, CXCursor decl)
         *info.annot = sc.annot;
     }
     /* insert, growing at half load */
-    unsigned used = 0;
-    for (unsigned i = 0; i < t->ncallee_slots; i++)
-        used += t->callees[i].used;
-    if (used * 2 >= t->ncallee_slots) {
+    if (t->ncallees * 2 >= t->ncallee_slots) {
         unsigned nslots = t->ncallee_slots * 2;
         fe_callee *nc = pa_alloc(&t->arena, nslots * sizeof *nc);
         if (pa_failed(&t->arena))
@@ -462,6 +457,7 @@ static fe_callee *fe_callee_info(fe_tu *t, CXCursor decl)
     while (t->callees[i].used)
         i = (i + 1) & mask;
     t->callees[i] = info;
+    t->ncallees++;
     return &t->callees[i];
 }
 
