@@ -1,5 +1,7 @@
 /* main.c - pyrefcheck's command line: argument parsing, loading the
- * knowledge base, running the driver and writing the chosen output.
+ * knowledge base, running the driver, recording the results database,
+ * applying baselines and suppressions, and writing the chosen output; and
+ * the `baseline create` and `db ...` subcommands.
  * Nothing else lives here; exit() is called only from main. */
 #include <errno.h>
 #include <stdio.h>
@@ -7,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../db/db.h"
 #include "driver/driver.h"
 #include "kb/kb.h"
 #include "prc_config.h"
@@ -15,6 +18,12 @@
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_TROUBLE = 2 };
 
 typedef enum { FMT_TEXT, FMT_JSON } out_format;
+
+/* What the command line asks for. */
+typedef enum { MODE_CHECK, MODE_BASELINE_CREATE, MODE_DB } run_mode;
+
+#define DEFAULT_DB_PATH ".pyrefcheck/results.db"
+#define DEFAULT_BASELINE_PATH "pyrefcheck-baseline.txt"
 
 typedef struct cli {
     drv_options drv;
@@ -33,12 +42,22 @@ typedef struct cli {
     const char *color;       /* auto, always, never */
     bool quiet;
     const char *python_version; /* "3.11" or NULL: from the headers */
+    run_mode mode;
+    const char *baseline;    /* --baseline FILE: findings in it are not reported */
+    const char *db_cmd;      /* db subcommand: runs, findings, diff, stats, vacuum */
+    const char *db_rule, *db_file, *db_state;
+    long db_run1, db_run2;
 } cli;
 
 static void usage(FILE *out)
 {
     fputs(
         "usage: pyrefcheck [check] [options] PATH... [-- compiler-args]\n"
+        "       pyrefcheck baseline create [-o FILE] [options] PATH...\n"
+        "       pyrefcheck db runs|stats|vacuum [--db FILE]\n"
+        "       pyrefcheck db findings [--rule R] [--file F] [--state open|fixed|suppressed]\n"
+        "                              [--format text|json] [--db FILE]\n"
+        "       pyrefcheck db diff RUN1 RUN2 [--db FILE]\n"
         "\n"
         "Finds reference-counting bugs in CPython C extensions.\n"
         "PATHs are C files or directories (walked for *.c).\n"
@@ -53,6 +72,7 @@ static void usage(FILE *out)
         "  -o FILE                 write the output to FILE\n"
         "  -j N                    parallel workers (default: number of cores)\n"
         "  --db FILE, --no-db      results database (default .pyrefcheck/results.db)\n"
+        "  --baseline FILE         do not report findings listed in FILE (baseline create)\n"
         "  --color auto|always|never\n"
         "  --quiet                 no summary line\n"
         "  --max-steps N           per-function exploration budget (block visits)\n"
@@ -96,6 +116,62 @@ static bool parse_long(const char *s, long lo, long hi, long *out)
     return true;
 }
 
+/* Parses `pyrefcheck db CMD ...` from argv[i] on.  Returns 0 or -1 on a
+ * usage error (printed). */
+static int parse_db_args(cli *c, int argc, char **argv, int i)
+{
+    static const char *const cmds[] = { "runs", "findings", "diff", "stats", "vacuum" };
+    if (i >= argc)
+        return cli_error("db needs a command (runs, findings, diff, stats, vacuum)", NULL);
+    for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++)
+        if (strcmp(argv[i], cmds[k]) == 0)
+            c->db_cmd = cmds[k];
+    if (!c->db_cmd)
+        return cli_error("unknown db command (runs, findings, diff, stats, vacuum)", argv[i]);
+    int nruns = 0;
+    for (i++; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        bool findings = strcmp(c->db_cmd, "findings") == 0;
+        if (strcmp(a, "--db") == 0 || (findings && (strcmp(a, "--rule") == 0 ||
+                                                    strcmp(a, "--file") == 0 ||
+                                                    strcmp(a, "--state") == 0 ||
+                                                    strcmp(a, "--format") == 0))) {
+            if (!next)
+                return cli_error("missing value for", a);
+            i++;
+            if (strcmp(a, "--db") == 0)
+                c->db_path = next;
+            else if (strcmp(a, "--rule") == 0)
+                c->db_rule = next;
+            else if (strcmp(a, "--file") == 0)
+                c->db_file = next;
+            else if (strcmp(a, "--state") == 0) {
+                if (strcmp(next, "open") && strcmp(next, "fixed") && strcmp(next, "suppressed"))
+                    return cli_error("--state takes open, fixed or suppressed", next);
+                c->db_state = next;
+            } else if (strcmp(next, "text") == 0)
+                c->format = FMT_TEXT;
+            else if (strcmp(next, "json") == 0)
+                c->format = FMT_JSON;
+            else
+                return cli_error("unknown format (text, json)", next);
+        } else if (strcmp(c->db_cmd, "diff") == 0 && a[0] != '-' && nruns < 2) {
+            long n;
+            if (!parse_long(a, 1, 0x7fffffffL, &n))
+                return cli_error("db diff takes two run numbers", a);
+            if (nruns++ == 0)
+                c->db_run1 = n;
+            else
+                c->db_run2 = n;
+        } else
+            return cli_error("unexpected argument for db", a);
+    }
+    if (strcmp(c->db_cmd, "diff") == 0 && nruns != 2)
+        return cli_error("db diff takes two run numbers", NULL);
+    return 0;
+}
+
 /* Parses argv into c.  Returns 0, 1 when the program should stop with
  * success (--help, --version), or -1 on a usage error (printed). */
 static int parse_args(cli *c, int argc, char **argv)
@@ -103,6 +179,15 @@ static int parse_args(cli *c, int argc, char **argv)
     int i = 1;
     if (i < argc && strcmp(argv[i], "check") == 0)
         i++;
+    else if (i < argc && strcmp(argv[i], "db") == 0) {
+        c->mode = MODE_DB;
+        return parse_db_args(c, argc, argv, i + 1);
+    } else if (i < argc && strcmp(argv[i], "baseline") == 0) {
+        if (i + 1 >= argc || strcmp(argv[i + 1], "create") != 0)
+            return cli_error("baseline takes the command create", i + 1 < argc ? argv[i + 1] : NULL);
+        c->mode = MODE_BASELINE_CREATE;
+        i += 2;
+    }
     for (; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -166,6 +251,9 @@ static int parse_args(cli *c, int argc, char **argv)
             c->db_path = next;
         } else if (strcmp(a, "--no-db") == 0) {
             c->no_db = true;
+        } else if (strcmp(a, "--baseline") == 0) {
+            NEED_ARG();
+            c->baseline = next;
         } else if (strcmp(a, "--color") == 0) {
             NEED_ARG();
             if (strcmp(next, "auto") && strcmp(next, "always") && strcmp(next, "never"))
@@ -284,6 +372,227 @@ static bool use_color(const cli *c, FILE *out)
     return !(nc && *nc) && isatty(fileno(out));
 }
 
+/* The command line as one string, for the runs table (malloc'ed; NULL when
+ * out of memory). */
+static char *join_args(int argc, char **argv)
+{
+    size_t n = 1;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 1;
+    char *s = malloc(n), *p = s;
+    if (!s)
+        return NULL;
+    *p = 0;
+    for (int i = 0; i < argc; i++)
+        p += sprintf(p, "%s%s", i ? " " : "", argv[i]);
+    return s;
+}
+
+/* The hash of what the parser is given besides the file. */
+static void flags_hash(const cli *c, char out[17])
+{
+    uint64_t h = DB_FNV_INIT;
+    const char *fixed[] = { c->drv.fe.python_include, c->drv.fe.compile_db_dir, c->python_version };
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        h = fixed[i] ? db_fnv(h, fixed[i], strlen(fixed[i]) + 1) : db_fnv(h, "", 1);
+    for (int i = 0; i < c->nclang; i++)
+        h = db_fnv(h, c->clang_args[i], strlen(c->clang_args[i]) + 1);
+    db_hex(h, out);
+}
+
+/* Records every collected file's results, one transaction per file.
+ * Returns 0 or -1 (message in err). */
+static int store_results(db_context *d, const cli *c, const drv_files *files, const pr_report *r,
+                         char *err, size_t errlen)
+{
+    char fh[17];
+    flags_hash(c, fh);
+    int rc = 0;
+    const pr_finding **fs = malloc((size_t)(r->nfindings ? r->nfindings : 1) * sizeof *fs);
+    const pr_incomplete **inc = malloc((size_t)(r->nincomplete ? r->nincomplete : 1) * sizeof *inc);
+    if (!fs || !inc) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    int k0 = 0;     /* findings are sorted by file index (pr_sort) */
+    for (int i = 0; rc == 0 && i < files->n; i++) {
+        db_file_result fr = { .path = files->paths[i], .flags_hash = fh, .findings = fs,
+                              .incomplete = inc };
+        while (k0 < r->nfindings && r->findings[k0].file_index < i)
+            k0++;
+        for (int k = k0; k < r->nfindings && r->findings[k].file_index == i; k++)
+            fs[fr.nfindings++] = &r->findings[k];
+        for (int k = 0; k < r->nincomplete; k++)
+            if (r->incomplete[k].file && strcmp(r->incomplete[k].file, files->paths[i]) == 0)
+                inc[fr.nincomplete++] = &r->incomplete[k];
+        for (int k = 0; k < r->nerrors; k++)
+            if (r->errors[k].file_index == i)
+                fr.parse_error = r->errors[k].message;
+        rc = db_store_file(d, &fr, err, errlen);
+    }
+    free((void *)fs);
+    free((void *)inc);
+    return rc;
+}
+
+/* Fingerprints read from a baseline file, sorted. */
+typedef struct baseline_set {
+    char (*fp)[17];
+    int n;
+} baseline_set;
+
+static int cmp_fp(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* Reads "fingerprint rule file:function" lines (blank and # lines
+ * skipped).  Returns 0, or -1 with a message in err. */
+static int baseline_load(baseline_set *b, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot read the baseline: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int cap = 0, lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        char fp[17];
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        if (sscanf(line, "%16[0-9a-f]", fp) != 1 || strlen(fp) != 16) {
+            snprintf(err, errlen, "%s:%d: not a baseline line (fingerprint rule file:function)",
+                     path, lineno);
+            rc = -1;
+            break;
+        }
+        if (b->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char (*nf)[17] = realloc(b->fp, (size_t)cap * sizeof *nf);
+            if (!nf) {
+                snprintf(err, errlen, "out of memory");
+                rc = -1;
+                break;
+            }
+            b->fp = nf;
+        }
+        memcpy(b->fp[b->n++], fp, 17);
+    }
+    fclose(f);
+    if (b->n > 1)
+        qsort(b->fp, (size_t)b->n, sizeof *b->fp, cmp_fp);
+    return rc;
+}
+
+/* pr_filter: what is reported - not suppressed inline, not in the baseline. */
+static bool keep_reported(void *ctx, const pr_finding *f)
+{
+    const baseline_set *b = ctx;
+    if (f->suppressed)
+        return false;
+    return !(b && b->n && bsearch(f->fingerprint, b->fp, (size_t)b->n, sizeof *b->fp, cmp_fp));
+}
+
+static int cmp_line(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Writes the reported findings of r as a sorted baseline file and, with d,
+ * records it in the database.  Returns the number of entries, or -1 with a
+ * message in err. */
+static int baseline_write(const pr_report *r, const char *path, db_context *d, char *err,
+                          size_t errlen)
+{
+    char **lines = calloc((size_t)(r->nfindings ? r->nfindings : 1), sizeof *lines);
+    db_baseline_entry *ents = calloc((size_t)(r->nfindings ? r->nfindings : 1), sizeof *ents);
+    int n = 0, rc = -1;
+    FILE *f = NULL;
+    if (!lines || !ents) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < r->nfindings; i++) {
+        const pr_finding *x = &r->findings[i];
+        size_t len = strlen(x->fingerprint) + strlen(x->rule) + strlen(x->loc.file ? x->loc.file : "") +
+                     strlen(x->function ? x->function : "") + 4;
+        if (!(lines[n] = malloc(len))) {
+            snprintf(err, errlen, "out of memory");
+            goto done;
+        }
+        snprintf(lines[n], len, "%s %s %s:%s", x->fingerprint, x->rule,
+                 x->loc.file ? x->loc.file : "", x->function ? x->function : "");
+        ents[n] = (db_baseline_entry){ x->fingerprint, x->rule, x->loc.file ? x->loc.file : "",
+                                       x->function ? x->function : "" };
+        n++;
+    }
+    if (n > 1)
+        qsort(lines, (size_t)n, sizeof *lines, cmp_line);
+    f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot write the baseline: %s", path, strerror(errno));
+        goto done;
+    }
+    int written = 0;
+    for (int i = 0; i < n; i++)
+        if (i == 0 || strcmp(lines[i], lines[i - 1]) != 0) {
+            fprintf(f, "%s\n", lines[i]);
+            written++;
+        }
+    if (fclose(f) != 0) {
+        f = NULL;
+        snprintf(err, errlen, "%s: cannot write the baseline: %s", path, strerror(errno));
+        goto done;
+    }
+    f = NULL;
+    if (d && db_store_baseline(d, path, ents, n, err, errlen) != 0)
+        goto done;
+    rc = written;
+done:
+    for (int i = 0; lines && i < n; i++)
+        free(lines[i]);
+    free(lines);
+    free(ents);
+    return rc;
+}
+
+/* `pyrefcheck db CMD`: returns the exit status. */
+static int run_db_command(const cli *c)
+{
+    char err[1024] = "";
+    db_open_options oo = { .create = false };
+    db_context *d = NULL;
+    const char *path = c->db_path ? c->db_path : DEFAULT_DB_PATH;
+    if (db_open(&d, path, &oo, err, sizeof err) != 0) {
+        fprintf(stderr, "pyrefcheck: error: %s\n", err);
+        return EXIT_TROUBLE;
+    }
+    int rc;
+    if (strcmp(c->db_cmd, "runs") == 0)
+        rc = db_print_runs(d, stdout, err, sizeof err);
+    else if (strcmp(c->db_cmd, "findings") == 0) {
+        db_finding_filter f = { c->db_rule, c->db_file, c->db_state, c->format == FMT_JSON };
+        rc = db_print_findings(d, &f, stdout, err, sizeof err);
+    } else if (strcmp(c->db_cmd, "diff") == 0)
+        rc = db_print_diff(d, c->db_run1, c->db_run2, stdout, err, sizeof err);
+    else if (strcmp(c->db_cmd, "stats") == 0)
+        rc = db_print_stats(d, stdout, err, sizeof err);
+    else
+        rc = db_vacuum(d, err, sizeof err);
+    db_close(d);
+    if (rc == 0 && fflush(stdout) != 0) {
+        snprintf(err, sizeof err, "cannot write the output: %s", strerror(errno));
+        rc = -1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "pyrefcheck: error: %s\n", err);
+        return EXIT_TROUBLE;
+    }
+    return EXIT_CLEAN;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -295,6 +604,13 @@ int main(int argc, char **argv)
     int rc = parse_args(&c, argc, argv);
     if (rc != 0)
         return rc > 0 ? EXIT_CLEAN : EXIT_TROUBLE;
+    if (c.mode == MODE_DB) {
+        int st = run_db_command(&c);
+        free((void *)c.paths);
+        free((void *)c.rules_files);
+        free((void *)c.clang_args);
+        return st;
+    }
     c.drv.fe.args = c.clang_args;
     c.drv.fe.nargs = c.nclang;
     c.drv.dump_out = stdout;
@@ -305,6 +621,9 @@ int main(int argc, char **argv)
     pr_report report;
     pr_init(&report);
     FILE *out = NULL;
+    db_context *db = NULL;
+    baseline_set base = {0};
+    char *joined_args = NULL;
     kb *k = kb_new();
     if (!k) {
         fprintf(stderr, "pyrefcheck: error: out of memory\n");
@@ -367,6 +686,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "pyrefcheck: error: --dump-cfg needs a file\n");
         goto done;
     }
+    if (c.baseline && baseline_load(&base, c.baseline, err, sizeof err) != 0) {
+        fprintf(stderr, "pyrefcheck: error: %s\n", err);
+        goto done;
+    }
+    /* The database is opened before the analysis so a bad one costs nothing. */
+    if (!c.no_db && !c.drv.dump_cfg && !c.drv.cfg_only) {
+        const char *delay = getenv("PYREFCHECK_DB_WRITE_DELAY_MS"); /* tests only */
+        db_open_options oo = { .create = true, .make_parent = c.db_path == NULL,
+                               .write_delay_ms = delay ? atoi(delay) : 0 };
+        char rules_hash[17];
+        db_hash_rules(rdir, c.rules_files, c.nrules, rules_hash);
+        joined_args = join_args(argc, argv);
+        db_run_info ri = { PRC_VERSION, rules_hash, joined_args };
+        if (db_open(&db, c.db_path ? c.db_path : DEFAULT_DB_PATH, &oo, err, sizeof err) != 0 ||
+            db_run_begin(db, &ri, err, sizeof err) != 0) {
+            fprintf(stderr, "pyrefcheck: error: %s\n", err);
+            goto done;
+        }
+    }
     if (drv_run(&c.drv, &files, &report, err, sizeof err) != 0) {
         fprintf(stderr, "pyrefcheck: error: %s\n", err);
         goto done;
@@ -378,6 +716,28 @@ int main(int argc, char **argv)
     }
     if (c.drv.dump_cfg) {
         status = report.nerrors ? EXIT_TROUBLE : EXIT_CLEAN;
+        goto done;
+    }
+    bool db_failed = false;
+    if (db && store_results(db, &c, &files, &report, err, sizeof err) != 0) {
+        fprintf(stderr, "pyrefcheck: error: %s\n", err);
+        db_failed = true;
+    }
+    pr_filter(&report, keep_reported, &base);
+    if (db && !db_failed && db_run_finish(db, &report.stats, report.nfindings, err, sizeof err) != 0) {
+        fprintf(stderr, "pyrefcheck: error: %s\n", err);
+        db_failed = true;
+    }
+    if (c.mode == MODE_BASELINE_CREATE) {
+        const char *bpath = c.output ? c.output : DEFAULT_BASELINE_PATH;
+        int n = baseline_write(&report, bpath, db_failed ? NULL : db, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "pyrefcheck: error: %s\n", err);
+            goto done;
+        }
+        if (!c.quiet)
+            printf("pyrefcheck: wrote %d baseline entr%s to %s\n", n, n == 1 ? "y" : "ies", bpath);
+        status = report.nerrors || bad_path || db_failed ? EXIT_TROUBLE : EXIT_CLEAN;
         goto done;
     }
     out = c.output ? fopen(c.output, "w") : stdout;
@@ -396,7 +756,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "pyrefcheck: error: cannot write the output: %s\n", strerror(errno));
         goto done;
     }
-    if (report.nerrors || bad_path)
+    if (report.nerrors || bad_path || db_failed)
         status = EXIT_TROUBLE;
     else
         status = report.nfindings ? EXIT_FINDINGS : EXIT_CLEAN;
@@ -404,6 +764,9 @@ done:
     if (out && out != stdout)
         fclose(out);
     drv_files_free(&files);
+    db_close(db);
+    free(base.fp);
+    free(joined_args);
     pr_free(&report);
     kb_free(k);
     free((void *)c.paths);

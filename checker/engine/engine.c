@@ -79,12 +79,16 @@ typedef struct en_retacc {
     int neg_ret, neg_exc_clear, zero_ret, zero_no_exc, other_int_ret, maybe_neg_ret;
     int exc_some;            /* returns with an exception possibly set */
     int exc_not_set;         /* returns without an exception surely set */
+    int same_param;          /* the argument every non-NULL return hands back
+                                with a new reference, -1 none, -2 not always */
+    bool same_seen;
     int obj_passthrough;     /* returns of an argument as is */
     uint32_t passthrough_any;/* arguments returned as is on some path */
     int nint_ok;             /* non-negative int returns, and their range */
     int64_t int_lo, int_hi;
     uint32_t released_all;   /* param bits released (refs < 0 or NULL) on every return */
     uint32_t stored_all;     /* param bits stored without a reference of their own */
+    uint32_t released_any;   /* param bits released on some return */
     uint32_t out_new_all;    /* PyObject ** params holding a new reference on success */
     uint32_t out_seen;       /* ... that were written on some success path */
     int nsuccess;
@@ -1032,9 +1036,7 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
         if (k->ret == KB_RET_NULL || outcome != OUT_OK) {
             rs->null = NL_NULL;
         } else {
-            rs->null = k->fail == KB_FAIL_NEVER && k->ret == KB_RET_BORROWED ? NL_UNKNOWN : NL_NONNULL;
-            if (k->fail == KB_FAIL_NEVER && k->ret == KB_RET_NEW)
-                rs->null = NL_NONNULL;
+            rs->null = NL_NONNULL;   /* cannot fail: not NULL (PyModule_GetDict) */
             if (k->immortal_result) {
                 /* a static object (None, a module definition): its count
                  * never decides anything */
@@ -1316,8 +1318,15 @@ static int en_compare(en_ctx *cx, en_state *st, const ast_expr *e, int a, int b)
         (y->kind == SK_INT && y->lo == 0 && y->hi == 0))) {
         bool xn = x->null == NL_NULL, yn = y->kind == SK_INT || y->null == NL_NULL;
         bool xnn = x->null == NL_NONNULL, ynn = y->kind != SK_INT && y->null == NL_NONNULL;
+        bool x_static = x->origin == OR_SINGLETON || (x->origin == OR_GLOBAL && x->addr_key);
+        bool y_static = y->origin == OR_SINGLETON || (y->origin == OR_GLOBAL && y->addr_key);
         if (a == b)
             decided = e->op == AO_EQ ? 1 : e->op == AO_NE ? 0 : -1;
+        else if ((e->op == AO_EQ || e->op == AO_NE) &&
+                 ((x_static && y->origin == OR_NEW && y->null == NL_NONNULL) ||
+                  (y_static && x->origin == OR_NEW && x->null == NL_NONNULL)))
+            /* a freshly made object is never Py_NotImplemented or a static type */
+            decided = e->op == AO_NE;
         else if (e->op == AO_EQ || e->op == AO_NE) {
             int eq = -1;
             if (xn && yn) eq = 1;
@@ -1913,7 +1922,7 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
                 acc->null_ret++;
                 if (st->exc == EXC_CLEAR)
                     acc->null_exc_clear++;
-            } else if (v < cx->f->nparams && s->origin == OR_PARAM && s->refs <= 0) {
+            } else if (v < cx->f->nparams && s->origin == OR_PARAM && s->refs <= 0 && !(s->flags & SF_RETURNED)) {
                 /* `return arg;`: the argument's reference goes back to the
                  * caller (a helper that consumes its argument) */
                 acc->obj_passthrough++;
@@ -1959,8 +1968,20 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
     if (false) {
     }
     uint32_t released = 0, stored = 0;
-    if (v >= 0 && v < cx->f->nparams && v < 32 && st->syms[v].origin == OR_PARAM)
-        stored |= 1u << v;       /* returned: consumed on this path */
+    if (v >= 0 && v < cx->f->nparams && v < 32 && st->syms[v].origin == OR_PARAM && st->syms[v].refs <= 0 &&
+        !(st->syms[v].flags & SF_RETURNED))
+        stored |= 1u << v;       /* returned without a reference of its own: consumed */
+    /* `Py_INCREF(arg); return arg;` on every path: the result is the argument */
+    int same = v >= 0 && v < cx->f->nparams && st->syms[v].origin == OR_PARAM && (st->syms[v].flags & SF_RETURNED)
+               ? v : -1;
+    if (v >= 0 && !(st->syms[v].kind == SK_OBJ && st->syms[v].null == NL_NULL))
+    {
+        if (!acc->same_seen) {
+            acc->same_param = same;
+            acc->same_seen = true;
+        } else if (acc->same_param != same)
+            acc->same_param = -2;
+    }
     for (int i = 0; i < cx->f->nparams && i < 32; i++) {
         /* the parameter's symbol is the one made at entry: index i */
         int s = i < st->nsyms ? i : -1;
@@ -1973,6 +1994,7 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
             stored |= 1u << i;
     }
     acc->released_all = acc->nret == 1 ? released : (acc->released_all & released);
+    acc->released_any |= released;
     acc->stored_all = acc->nret == 1 ? (released | stored) : (acc->stored_all & (released | stored));
     /* out-parameters written with a new reference on success paths */
     bool success = v < 0 || (st->syms[v].kind == SK_OBJ && st->syms[v].null != NL_NULL) ||
@@ -2281,7 +2303,10 @@ static void en_make_summary(en_ctx *cx, en_summary *sum)
             e->ret = KB_RET_BORROWED;
         else if (an->returns_new)
             e->ret = KB_RET_NEW;
-        else if (acc->obj_other == 0 && acc->obj_borrowed == 0 && acc->obj_new > 0 &&
+        else if (acc->same_seen && acc->same_param >= 0 && acc->obj_other == 0 && acc->obj_borrowed == 0) {
+            e->ret = KB_RET_NEW;     /* Py_NewRef-like: the argument, one more reference */
+            e->ret_same_as = acc->same_param;
+        } else if (acc->obj_other == 0 && acc->obj_borrowed == 0 && acc->obj_new > 0 &&
                  (acc->obj_passthrough == 0 || (acc->passthrough_any & ~acc->stored_all) == 0))
             e->ret = KB_RET_NEW;     /* arguments returned as is are consumed ones */
         else if (acc->obj_other == 0 && acc->obj_new == 0 && acc->obj_borrowed + acc->obj_passthrough > 0)
@@ -2312,8 +2337,12 @@ static void en_make_summary(en_ctx *cx, en_summary *sum)
     for (int i = 0; i < e->nargs; i++) {
         if (acc->nret > 0 && (acc->released_all & (1u << i)))
             e->arg[i] = KB_ARG_XDECREF;         /* the helper releases it */
-        else if (acc->nret > 0 && (acc->stored_all & (1u << i)))
-            e->arg[i] = KB_ARG_STEAL;           /* the helper keeps it */
+        else if (acc->nret > 0 && (acc->stored_all & (1u << i)) &&
+                 ((acc->released_any | acc->passthrough_any) & (1u << i)))
+            /* kept on some paths, released (or handed back) on the others:
+             * consumed.  A helper that only stores its argument (linking
+             * it into a list it already owns) says nothing about ownership */
+            e->arg[i] = KB_ARG_STEAL;
         if (an->steals & (1u << i))
             e->arg[i] = KB_ARG_STEAL;
         if (acc->nsuccess > 0 && (acc->out_new_all & acc->out_seen & (1u << i)))
