@@ -24,6 +24,7 @@ int ck_borrowed_return(en_ctx *cx, en_state *st, const ck_event *ev)
     char msg[512];
     snprintf(msg, sizeof msg, "returning %s, a borrowed reference, from a function that must return "
              "a new reference", en_sym_desc(cx, st, ev->sym));
-    en_report(cx, st, "borrowed-return", ev->sym, ev->loc, msg);
+    en_report(cx, st, "borrowed-return", ev->sym, ev->loc, msg,
+              "the caller will release a reference this function does not own");
     return CK_GO;
 }

@@ -20,6 +20,14 @@ static bool ck_leak_candidate(const en_sym *s)
            s->origin == OR_FIELD || s->origin == OR_GLOBAL;
 }
 
+static const char *ck_leak_note(en_ctx *cx, const char *fmt, const char *what)
+{
+    static const int max = 300;
+    char buf[300];
+    snprintf(buf, (size_t)max, fmt, what);
+    return en_strdup(cx, buf);
+}
+
 static void ck_leak_report(en_ctx *cx, en_state *st, int sym, src_loc loc, bool lost)
 {
     en_sym *s = en_sym_at(st, sym);
@@ -31,7 +39,9 @@ static void ck_leak_report(en_ctx *cx, en_state *st, int sym, src_loc loc, bool 
     else
         snprintf(msg, sizeof msg, "%s %s: reference taken at line %u is never released",
                  lost ? "reference lost" : "leak of", what, s->loc.line);
-    en_report(cx, st, "leak", sym, loc, msg);
+    const char *note = lost ? ck_leak_note(cx, "reference to %s lost here", what)
+                            : ck_leak_note(cx, "%s still holds a reference when the function returns", what);
+    en_report(cx, st, "leak", sym, loc, msg, note);
 }
 
 /* Whether sym is the value behind an out-parameter (*out): the caller

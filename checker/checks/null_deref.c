@@ -19,6 +19,6 @@ int ck_null_deref(en_ctx *cx, en_state *st, const ck_event *ev)
                  s->loc.line, ev->what ? ev->what : "it is dereferenced");
     else
         snprintf(msg, sizeof msg, "%s is NULL here and %s", what, ev->what ? ev->what : "it is dereferenced");
-    en_report(cx, st, "null-deref", ev->sym, ev->loc, msg);
+    en_report(cx, st, "null-deref", ev->sym, ev->loc, msg, NULL);
     return CK_STOP;
 }

@@ -26,6 +26,7 @@ int ck_null_without_exception(en_ctx *cx, en_state *st, const ck_event *ev)
         return CK_GO;
     char msg[256];
     snprintf(msg, sizeof msg, "returning %s without an exception set", value);
-    en_report(cx, st, "null-without-exception", -1, ev->loc, msg);
+    en_report(cx, st, "null-without-exception", -1, ev->loc, msg,
+              "the interpreter will raise SystemError");
     return CK_GO;
 }

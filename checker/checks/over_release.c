@@ -39,7 +39,7 @@ int ck_over_release(en_ctx *cx, en_state *st, const ck_event *ev)
         snprintf(msg, sizeof msg, "%s steals a reference to %s, which is borrowed (not owned)", api, what);
     else
         snprintf(msg, sizeof msg, "%s releases %s, which is a borrowed reference (not owned)", api, what);
-    en_report(cx, st, "over-release", ev->sym, ev->loc, msg);
+    en_report(cx, st, "over-release", ev->sym, ev->loc, msg, NULL);
     s->flags |= SF_REPORTED;
     return CK_GO;
 }

@@ -22,7 +22,7 @@ int ck_use_after_release(en_ctx *cx, en_state *st, const ck_event *ev)
     else
         snprintf(msg, sizeof msg, "%s is used after its last reference was released",
                  en_sym_desc(cx, st, ev->sym));
-    en_report(cx, st, "use-after-release", ev->sym, ev->loc, msg);
+    en_report(cx, st, "use-after-release", ev->sym, ev->loc, msg, NULL);
     s->flags |= SF_REPORTED;
     return CK_GO;
 }

@@ -226,6 +226,11 @@ static void en_event_add(en_ctx *cx, en_state *st, ev_kind k, int sym, src_loc l
     st->trail = ev;
 }
 
+const char *en_strdup(en_ctx *cx, const char *s)
+{
+    return pa_strdup(cx->a, s);
+}
+
 const char *en_sym_desc(en_ctx *cx, const en_state *st, int sym)
 {
     const en_sym *s = &st->syms[sym];
@@ -335,7 +340,8 @@ static bool en_event_relevant(const en_state *st, const en_event *ev, int sym)
     return false;
 }
 
-void en_report(en_ctx *cx, en_state *st, const char *rule, int sym, src_loc loc, const char *message)
+void en_report(en_ctx *cx, en_state *st, const char *rule, int sym, src_loc loc, const char *message,
+               const char *last_note)
 {
     /* de-duplicate: leaks per allocation site, the rest per location */
     src_loc site = loc;
@@ -376,8 +382,14 @@ void en_report(en_ctx *cx, en_state *st, const char *rule, int sym, src_loc loc,
             n++;
     int max = 64;
     int keep = n < max ? n : max;
-    p->steps = pa_alloc(cx->a, (size_t)(keep + 1) * sizeof *p->steps);
+    p->steps = pa_alloc(cx->a, (size_t)(keep + 2) * sizeof *p->steps);
     p->nsteps = keep;
+    if (last_note && !pa_failed(cx->a)) {
+        p->steps[keep].loc = loc;
+        p->steps[keep].message = pa_strdup(cx->a, last_note);
+        p->steps[keep].refs = sym >= 0 ? st->syms[sym].refs : -1;
+        p->nsteps = keep + 1;
+    }
     int i = n - 1;
     for (const en_event *ev = st->trail; ev; ev = ev->prev) {
         if (!en_event_relevant(st, ev, sym))

@@ -160,13 +160,17 @@ const en_fn_info *en_fn(const en_ctx *cx);
 en_sym *en_sym_at(en_state *st, int sym);
 
 /* Records a finding about sym at loc (deduplicated per rule and site;
- * the path is taken from st's trail).  message is copied. */
+ * the path is taken from st's trail, and last_note, when not NULL, is added
+ * as its final step at loc).  Strings are copied. */
 void en_report(en_ctx *cx, en_state *st, const char *rule, int sym, src_loc loc,
-               const char *message);
+               const char *message, const char *last_note);
 
 /* A short description of sym for messages: "'list'" or "the result of
  * PyList_New()" (arena string). */
 const char *en_sym_desc(en_ctx *cx, const en_state *st, int sym);
+
+/* A copy of s in the function's arena. */
+const char *en_strdup(en_ctx *cx, const char *s);
 
 /* Whether sym (or the object it is borrowed from) has been freed. */
 bool en_sym_is_dead(const en_state *st, int sym, int *dead_owner);
