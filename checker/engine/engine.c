@@ -2321,13 +2321,24 @@ static void en_make_summary(en_ctx *cx, en_summary *sum)
         } else if (acc->obj_other == 0 && acc->obj_borrowed == 0 && acc->obj_new > 0 &&
                  (acc->obj_passthrough == 0 || (acc->passthrough_any & ~acc->stored_all) == 0))
             e->ret = KB_RET_NEW;     /* arguments returned as is are consumed ones */
-        else if (acc->obj_other == 0 && acc->obj_new == 0 && acc->obj_borrowed + acc->obj_passthrough > 0)
-            e->ret = KB_RET_BORROWED;
+        else if (acc->obj_other == 0 && acc->obj_new == 0 && acc->obj_passthrough == 0 && acc->obj_borrowed > 0)
+            e->ret = KB_RET_BORROWED;   /* only borrowed API results (not arguments handed back) */
         else
             e->ret = KB_RET_UNKNOWN;
         if (acc->null_ret > 0) {
             e->fail = KB_FAIL_NULL;
             e->fail_sets_exc = acc->null_exc_clear == 0 || an->sets_exception;
+        }
+        /* an argument handed back as is on some path: the result may be
+         * that very object (bitarray's freeze_if_frozen(res)) */
+        uint32_t pt = acc->passthrough_any;
+        if (e->ret_same_as < 0 && pt && (pt & (pt - 1)) == 0 && e->ret != KB_RET_BORROWED) {
+            int p = 0;
+            while (!(pt & (1u << p)))
+                p++;
+            e->ret_same_as = p;
+            if (e->ret == KB_RET_UNKNOWN)
+                e->ret = KB_RET_BORROWED;
         }
     } else if (cx->fn.returns_int) {
         e->ret = KB_RET_INT;
