@@ -109,7 +109,9 @@ static int en_global_sym(en_ctx *cx, en_state *st, const ast_var *v, src_loc loc
     int s = st_cell_get(st, key);
     if (s >= 0)
         return s;
-    s = en_fresh(st, v->ty, OR_GLOBAL, loc);
+    /* PyExc_TypeError and other objects the headers declare are static:
+     * like None, their count never frees them */
+    s = en_fresh(st, v->ty, v->external && v->ty == TY_OBJ ? OR_SINGLETON : OR_GLOBAL, loc);
     if (s < 0)
         return -1;
     st->syms[s].name = v->name;

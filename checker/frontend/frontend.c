@@ -595,6 +595,7 @@ static ast_var *fe_var_for_decl(fe_conv *cv, CXCursor decl)
     v->ty = v->is_array ? TY_PTR : fe_classify(cv->t, ty);
     v->type_name = fe_type_name(cv->arena, ty);
     v->id = -1;
+    v->external = !clang_Location_isFromMainFile(clang_getCursorLocation(decl));
     fe_var_insert(cv, decl, v);
     return v;
 }

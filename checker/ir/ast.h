@@ -46,6 +46,7 @@ typedef struct ast_var {
     const char *type_name;   /* spelling of the declared type, for messages */
     const char *cleanup_fn;  /* __attribute__((cleanup(f))) or NULL */
     bool is_array;           /* declared as an array (its address is the value) */
+    bool external;           /* a global declared outside the file (PyExc_TypeError) */
     src_loc loc;
 } ast_var;
 
