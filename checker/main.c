@@ -44,7 +44,8 @@ typedef struct cli {
     const char *python_version; /* "3.11" or NULL: from the headers */
     run_mode mode;
     const char *baseline;    /* --baseline FILE: findings in it are not reported */
-    const char *db_cmd;      /* db subcommand: runs, findings, diff, stats, vacuum */
+    const char *db_cmd;      /* db subcommand: runs, findings, diff, stats, vacuum, export */
+    bool unused_suppressions; /* --report-unused-suppressions */
     const char *db_rule, *db_file, *db_state;
     long db_run1, db_run2;
 } cli;
@@ -58,6 +59,7 @@ static void usage(FILE *out)
         "       pyrefcheck db findings [--rule R] [--file F] [--state open|fixed|suppressed]\n"
         "                              [--format text|json] [--db FILE]\n"
         "       pyrefcheck db diff RUN1 RUN2 [--db FILE]\n"
+        "       pyrefcheck db export [--format json] [--db FILE]\n"
         "\n"
         "Finds reference-counting bugs in CPython C extensions.\n"
         "PATHs are C files or directories (walked for *.c).\n"
@@ -75,6 +77,7 @@ static void usage(FILE *out)
         "  --baseline FILE         do not report findings listed in FILE (baseline create)\n"
         "  --color auto|always|never\n"
         "  --quiet                 no summary line\n"
+        "  --report-unused-suppressions  warn (stderr) about ignore comments matching nothing\n"
         "  --max-steps N           per-function exploration budget (block visits)\n"
         "  --max-seconds S         per-function time budget\n"
         "  --loop-unroll N         times a path may enter the same loop (default 2)\n"
@@ -120,23 +123,26 @@ static bool parse_long(const char *s, long lo, long hi, long *out)
  * usage error (printed). */
 static int parse_db_args(cli *c, int argc, char **argv, int i)
 {
-    static const char *const cmds[] = { "runs", "findings", "diff", "stats", "vacuum" };
+    static const char *const cmds[] = { "runs", "findings", "diff", "stats", "vacuum", "export" };
     if (i >= argc)
-        return cli_error("db needs a command (runs, findings, diff, stats, vacuum)", NULL);
+        return cli_error("db needs a command (runs, findings, diff, stats, vacuum, export)", NULL);
     for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++)
         if (strcmp(argv[i], cmds[k]) == 0)
             c->db_cmd = cmds[k];
     if (!c->db_cmd)
-        return cli_error("unknown db command (runs, findings, diff, stats, vacuum)", argv[i]);
+        return cli_error("unknown db command (runs, findings, diff, stats, vacuum, export)", argv[i]);
+    if (strcmp(c->db_cmd, "export") == 0)
+        c->format = FMT_JSON;
     int nruns = 0;
     for (i++; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         bool findings = strcmp(c->db_cmd, "findings") == 0;
+        bool export = strcmp(c->db_cmd, "export") == 0;
         if (strcmp(a, "--db") == 0 || (findings && (strcmp(a, "--rule") == 0 ||
                                                     strcmp(a, "--file") == 0 ||
-                                                    strcmp(a, "--state") == 0 ||
-                                                    strcmp(a, "--format") == 0))) {
+                                                    strcmp(a, "--state") == 0)) ||
+            ((findings || export) && strcmp(a, "--format") == 0)) {
             if (!next)
                 return cli_error("missing value for", a);
             i++;
@@ -169,6 +175,8 @@ static int parse_db_args(cli *c, int argc, char **argv, int i)
     }
     if (strcmp(c->db_cmd, "diff") == 0 && nruns != 2)
         return cli_error("db diff takes two run numbers", NULL);
+    if (strcmp(c->db_cmd, "export") == 0 && c->format != FMT_JSON)
+        return cli_error("db export writes --format json only", NULL);
     return 0;
 }
 
@@ -259,6 +267,8 @@ static int parse_args(cli *c, int argc, char **argv)
             if (strcmp(next, "auto") && strcmp(next, "always") && strcmp(next, "never"))
                 return cli_error("--color takes auto, always or never", next);
             c->color = next;
+        } else if (strcmp(a, "--report-unused-suppressions") == 0) {
+            c->unused_suppressions = true;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             c->quiet = true;
         } else if (strcmp(a, "--max-steps") == 0) {
@@ -388,8 +398,11 @@ static char *join_args(int argc, char **argv)
     return s;
 }
 
-/* The hash of what the parser is given besides the file. */
-static void flags_hash(const cli *c, char out[17])
+/* The hash of what the parser and the engine are given besides the file
+ * and the knowledge base: the compiler arguments (with -p, the compile
+ * database's contents), the Python version the rules apply to, and the
+ * budgets. */
+static void flags_hash(const cli *c, int pyver, char out[17])
 {
     uint64_t h = DB_FNV_INIT;
     const char *fixed[] = { c->drv.fe.python_include, c->drv.fe.compile_db_dir, c->python_version };
@@ -397,16 +410,202 @@ static void flags_hash(const cli *c, char out[17])
         h = fixed[i] ? db_fnv(h, fixed[i], strlen(fixed[i]) + 1) : db_fnv(h, "", 1);
     for (int i = 0; i < c->nclang; i++)
         h = db_fnv(h, c->clang_args[i], strlen(c->clang_args[i]) + 1);
+    if (c->drv.fe.compile_db_dir) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/compile_commands.json", c->drv.fe.compile_db_dir);
+        if (db_fnv_file(path, &h) != 0)
+            h = db_fnv(h, "unreadable", 11);
+    }
+    char misc[256];
+    snprintf(misc, sizeof misc, "pyver=%d steps=%ld seconds=%.17g unroll=%d bytes=%zu", pyver,
+             c->drv.budget.max_steps, c->drv.budget.max_seconds, c->drv.budget.loop_unroll,
+             c->drv.budget.max_bytes);
+    h = db_fnv(h, misc, strlen(misc) + 1);
     db_hex(h, out);
+}
+
+/* The tool part of the reuse keys: the version and the executable's bytes
+ * (a rebuilt pyrefcheck of the same version re-analyses everything). */
+static void tool_key(char *out, size_t len)
+{
+    uint64_t h = DB_FNV_INIT;
+    char hex[17];
+    if (db_fnv_file("/proc/self/exe", &h) != 0)
+        h = DB_FNV_INIT;
+    db_hex(h, hex);
+    snprintf(out, len, "%s+%s", PRC_VERSION, hex);
+}
+
+/* What decides reuse, per collected file (content hashes computed before
+ * the analysis, so an edit made during it is seen by the next run). */
+typedef struct reuse_state {
+    char flags[17], rules[17], tool[64];
+    char (*content)[17];    /* per file; "" when unreadable */
+    bool *reused;           /* per file */
+    pr_stats *stats;        /* per file, filled by the driver */
+} reuse_state;
+
+static db_file_keys reuse_keys(const reuse_state *rs, int i)
+{
+    return (db_file_keys){ rs->content[i][0] ? rs->content[i] : NULL, rs->flags, rs->rules,
+                           rs->tool[0] ? rs->tool : NULL };
+}
+
+/* Allocates rs's per-file arrays (zeroed).  Returns 0 or -1. */
+static int reuse_alloc(reuse_state *rs, const drv_files *files)
+{
+    int n = files->n ? files->n : 1;
+    rs->content = calloc((size_t)n, sizeof *rs->content);
+    rs->reused = calloc((size_t)n, sizeof *rs->reused);
+    rs->stats = calloc((size_t)n, sizeof *rs->stats);
+    return rs->content && rs->reused && rs->stats ? 0 : -1;
+}
+
+/* Hashes every file and takes from the database the results of those whose
+ * keys are unchanged (adding them to r).  Returns 0 or -1 (message in err;
+ * r may then hold some reused findings). */
+static int reuse_load(db_context *d, reuse_state *rs, const drv_files *files, pr_report *r,
+                      char *err, size_t errlen)
+{
+    for (int i = 0; i < files->n; i++) {
+        uint64_t h = DB_FNV_INIT;
+        if (db_fnv_file(files->paths[i], &h) != 0)
+            continue;
+        db_hex(h, rs->content[i]);
+        db_file_keys k = reuse_keys(rs, i);
+        if (db_load_reusable(d, files->paths[i], &k, i, r, &rs->reused[i], &rs->stats[i], err,
+                             errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void reuse_free(reuse_state *rs)
+{
+    free(rs->content);
+    free(rs->reused);
+    free(rs->stats);
+}
+
+/* Whether text (a source line as the engine reads it) holds a
+ * "pyrefcheck: ignore" comment, with or without a rule list. */
+static bool has_suppression(const char *text)
+{
+    const char *p = text;
+    while ((p = strstr(p, "pyrefcheck:")) != NULL) {
+        p += strlen("pyrefcheck:");
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (strncmp(p, "ignore", 6) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Writes "file:line: warning: unused suppression" to out for every ignore
+ * comment of the analysed files (not skipped, parsed) that suppressed no
+ * finding of r, whose suppressed findings must still be there. */
+static void report_unused_suppressions(const drv_files *files, const reuse_state *rs,
+                                       const pr_report *r, FILE *out)
+{
+    for (int i = 0; i < files->n; i++) {
+        bool failed = rs->stats[i].files == 0;
+        for (int k = 0; k < r->nerrors && !failed; k++)
+            failed = r->errors[k].file_index == i;
+        FILE *f = failed ? NULL : fopen(files->paths[i], "r");
+        if (!f)
+            continue;
+        /* the lines, cut at 511 bytes as the engine reads them */
+        char (*lines)[512] = NULL;
+        int n = 0, cap = 0;
+        char *buf = NULL;
+        size_t bufcap = 0;
+        ssize_t len;
+        while ((len = getline(&buf, &bufcap, f)) >= 0) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 256;
+                char (*nl)[512] = realloc(lines, (size_t)cap * sizeof *nl);
+                if (!nl)
+                    break;
+                lines = nl;
+            }
+            if (len > 0 && buf[len - 1] == '\n')
+                buf[--len] = 0;
+            snprintf(lines[n++], sizeof *lines, "%s", buf);
+        }
+        free(buf);
+        fclose(f);
+        bool *used = calloc((size_t)n + 2, sizeof *used);
+        for (int k = 0; used && k < r->nfindings; k++) {
+            const pr_finding *x = &r->findings[k];
+            if (x->file_index != i || !x->suppressed)
+                continue;
+            /* as the engine: the reported line, else the line before */
+            for (uint32_t l = x->loc.line; l + 1 >= x->loc.line && l > 0; l--)
+                if (l <= (uint32_t)n && pr_suppression_matches(lines[l - 1], x->rule)) {
+                    used[l] = true;
+                    break;
+                }
+        }
+        for (int l = 1; used && l <= n; l++)
+            if (!used[l] && has_suppression(lines[l - 1]))
+                fprintf(out, "%s:%d: warning: unused suppression\n", files->paths[i], l);
+        free(used);
+        free(lines);
+    }
+}
+
+/* Orders the "analysis incomplete" notes by file order, line, column and
+ * function, so the output is the same whichever worker finished first and
+ * whether a file was analysed or reused. */
+typedef struct note_key {
+    int file_index;
+    pr_incomplete note;
+} note_key;
+
+static int cmp_note(const void *pa, const void *pb)
+{
+    const note_key *a = pa, *b = pb;
+    if (a->file_index != b->file_index)
+        return a->file_index < b->file_index ? -1 : 1;
+    if (a->note.loc.line != b->note.loc.line)
+        return a->note.loc.line < b->note.loc.line ? -1 : 1;
+    if (a->note.loc.col != b->note.loc.col)
+        return a->note.loc.col < b->note.loc.col ? -1 : 1;
+    int c = strcmp(a->note.function ? a->note.function : "", b->note.function ? b->note.function : "");
+    if (c)
+        return c;
+    return strcmp(a->note.reason ? a->note.reason : "", b->note.reason ? b->note.reason : "");
+}
+
+static void sort_notes(pr_report *r, const drv_files *files)
+{
+    if (r->nincomplete < 2)
+        return;
+    note_key *k = malloc((size_t)r->nincomplete * sizeof *k);
+    if (!k)
+        return;                         /* left in the order they came */
+    for (int i = 0; i < r->nincomplete; i++) {
+        k[i].note = r->incomplete[i];
+        k[i].file_index = files->n;
+        for (int j = 0; j < files->n; j++)
+            if (r->incomplete[i].file && strcmp(r->incomplete[i].file, files->paths[j]) == 0) {
+                k[i].file_index = j;
+                break;
+            }
+    }
+    qsort(k, (size_t)r->nincomplete, sizeof *k, cmp_note);
+    for (int i = 0; i < r->nincomplete; i++)
+        r->incomplete[i] = k[i].note;
+    free(k);
 }
 
 /* Records every collected file's results, one transaction per file.
  * Returns 0 or -1 (message in err). */
-static int store_results(db_context *d, const cli *c, const drv_files *files, const pr_report *r,
-                         char *err, size_t errlen)
+static int store_results(db_context *d, const reuse_state *rs, const drv_files *files,
+                         const pr_report *r, char *err, size_t errlen)
 {
-    char fh[17];
-    flags_hash(c, fh);
+    const char *fh = rs->flags;
     int rc = 0;
     const pr_finding **fs = malloc((size_t)(r->nfindings ? r->nfindings : 1) * sizeof *fs);
     const pr_incomplete **inc = malloc((size_t)(r->nincomplete ? r->nincomplete : 1) * sizeof *inc);
@@ -416,8 +615,11 @@ static int store_results(db_context *d, const cli *c, const drv_files *files, co
     }
     int k0 = 0;     /* findings are sorted by file index (pr_sort) */
     for (int i = 0; rc == 0 && i < files->n; i++) {
-        db_file_result fr = { .path = files->paths[i], .flags_hash = fh, .findings = fs,
-                              .incomplete = inc };
+        db_file_keys keys = reuse_keys(rs, i);
+        db_file_result fr = { .path = files->paths[i], .flags_hash = fh, .keys = &keys,
+                              .reused = rs->reused[i], .stats = &rs->stats[i],
+                              .skipped = rs->stats[i].files_skipped > 0,
+                              .findings = fs, .incomplete = inc };
         while (k0 < r->nfindings && r->findings[k0].file_index < i)
             k0++;
         for (int k = k0; k < r->nfindings && r->findings[k].file_index == i; k++)
@@ -579,6 +781,8 @@ static int run_db_command(const cli *c)
         rc = db_print_diff(d, c->db_run1, c->db_run2, stdout, err, sizeof err);
     else if (strcmp(c->db_cmd, "stats") == 0)
         rc = db_print_stats(d, stdout, err, sizeof err);
+    else if (strcmp(c->db_cmd, "export") == 0)
+        rc = db_export_json(d, PRC_VERSION, stdout, err, sizeof err);
     else
         rc = db_vacuum(d, err, sizeof err);
     db_close(d);
@@ -623,6 +827,8 @@ int main(int argc, char **argv)
     FILE *out = NULL;
     db_context *db = NULL;
     baseline_set base = {0};
+    reuse_state rs;
+    memset(&rs, 0, sizeof rs);
     char *joined_args = NULL;
     kb *k = kb_new();
     if (!k) {
@@ -690,25 +896,40 @@ int main(int argc, char **argv)
         fprintf(stderr, "pyrefcheck: error: %s\n", err);
         goto done;
     }
+    if (reuse_alloc(&rs, &files) != 0) {
+        fprintf(stderr, "pyrefcheck: error: out of memory\n");
+        goto done;
+    }
+    c.drv.file_stats = rs.stats;
     /* The database is opened before the analysis so a bad one costs nothing. */
     if (!c.no_db && !c.drv.dump_cfg && !c.drv.cfg_only) {
         const char *delay = getenv("PYREFCHECK_DB_WRITE_DELAY_MS"); /* tests only */
         db_open_options oo = { .create = true, .make_parent = c.db_path == NULL,
                                .write_delay_ms = delay ? atoi(delay) : 0 };
-        char rules_hash[17];
-        db_hash_rules(rdir, c.rules_files, c.nrules, rules_hash);
+        /* a knowledge base file that cannot be read never matches */
+        bool rules_ok = db_hash_rules(rdir, c.rules_files, c.nrules, rs.rules) == 0;
+        flags_hash(&c, pyver, rs.flags);
+        tool_key(rs.tool, sizeof rs.tool);
         joined_args = join_args(argc, argv);
-        db_run_info ri = { PRC_VERSION, rules_hash, joined_args };
+        db_run_info ri = { PRC_VERSION, rs.rules, joined_args };
         if (db_open(&db, c.db_path ? c.db_path : DEFAULT_DB_PATH, &oo, err, sizeof err) != 0 ||
             db_run_begin(db, &ri, err, sizeof err) != 0) {
             fprintf(stderr, "pyrefcheck: error: %s\n", err);
             goto done;
         }
+        if (!rules_ok)
+            rs.tool[0] = 0;
+        if (reuse_load(db, &rs, &files, &report, err, sizeof err) != 0) {
+            fprintf(stderr, "pyrefcheck: error: %s\n", err);
+            goto done;
+        }
+        c.drv.reuse = rs.reused;
     }
     if (drv_run(&c.drv, &files, &report, err, sizeof err) != 0) {
         fprintf(stderr, "pyrefcheck: error: %s\n", err);
         goto done;
     }
+    sort_notes(&report, &files);
     /* Per-file errors always go to stderr, one line each. */
     for (int i = 0; i < report.nerrors; i++) {
         if (report.errors[i].file_index >= 0)
@@ -719,10 +940,12 @@ int main(int argc, char **argv)
         goto done;
     }
     bool db_failed = false;
-    if (db && store_results(db, &c, &files, &report, err, sizeof err) != 0) {
+    if (db && store_results(db, &rs, &files, &report, err, sizeof err) != 0) {
         fprintf(stderr, "pyrefcheck: error: %s\n", err);
         db_failed = true;
     }
+    if (c.unused_suppressions && !c.drv.cfg_only)
+        report_unused_suppressions(&files, &rs, &report, stderr);
     pr_filter(&report, keep_reported, &base);
     if (db && !db_failed && db_run_finish(db, &report.stats, report.nfindings, err, sizeof err) != 0) {
         fprintf(stderr, "pyrefcheck: error: %s\n", err);
@@ -766,6 +989,7 @@ done:
     drv_files_free(&files);
     db_close(db);
     free(base.fp);
+    reuse_free(&rs);
     free(joined_args);
     pr_free(&report);
     kb_free(k);

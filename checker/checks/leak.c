@@ -33,7 +33,11 @@ static void ck_leak_report(en_ctx *cx, en_state *st, int sym, src_loc loc, bool 
     en_sym *s = en_sym_at(st, sym);
     char msg[512];
     const char *what = en_sym_desc(cx, st, sym);
-    if (s->origin == OR_NEW)
+    if (s->flags & SF_TAKEN)
+        snprintf(msg, sizeof msg, "%s %s: the reference its field held (read at line %u) is never "
+                 "released after the field was overwritten", lost ? "reference lost" : "leak of", what,
+                 s->loc.line);
+    else if (s->origin == OR_NEW)
         snprintf(msg, sizeof msg, "%s %s: new reference from %s() at line %u is never released",
                  lost ? "reference lost" : "leak of", what, s->api ? s->api : "a call", s->loc.line);
     else

@@ -198,6 +198,8 @@ static void drv_one_file(drv_shared *sh, fe_context *fe, int idx)
         fe_tu_free(tu);
     }
     pr_add_stats(sh->out, &st);
+    if (sh->o->file_stats)
+        sh->o->file_stats[idx] = st;   /* each index is one worker's */
 }
 
 static void *drv_worker(void *arg)
@@ -209,7 +211,12 @@ static void *drv_worker(void *arg)
         return NULL;
     for (;;) {
         pthread_mutex_lock(&sh->lock);
-        int idx = sh->next < sh->files->n ? sh->next++ : -1;
+        int idx = -1;
+        while (sh->next < sh->files->n && idx < 0) {
+            idx = sh->next++;
+            if (sh->o->reuse && sh->o->reuse[idx])
+                idx = -1;
+        }
         pthread_mutex_unlock(&sh->lock);
         if (idx < 0)
             break;
@@ -222,6 +229,15 @@ static void *drv_worker(void *arg)
 int drv_run(const drv_options *o, const drv_files *files, pr_report *out, char *err, size_t errlen)
 {
     double t0 = drv_now();
+    int todo = 0;
+    for (int i = 0; i < files->n; i++)
+        if (!o->reuse || !o->reuse[i])
+            todo++;
+    if (todo == 0 && files->n > 0) {
+        pr_sort(out);
+        out->stats.seconds = drv_now() - t0;
+        return 0;
+    }
     /* Open one frontend up front so a bad compile database is one error. */
     fe_context *probe = fe_open(&o->fe, err, errlen);
     if (!probe)
@@ -231,8 +247,8 @@ int drv_run(const drv_options *o, const drv_files *files, pr_report *out, char *
     pthread_mutex_init(&sh.lock, NULL);
     pthread_mutex_init(&sh.dump_lock, NULL);
     int jobs = o->jobs < 1 ? 1 : o->jobs;
-    if (jobs > files->n)
-        jobs = files->n > 0 ? files->n : 1;
+    if (jobs > todo)
+        jobs = todo > 0 ? todo : 1;
     if (o->dump_cfg)
         jobs = 1;
     {

@@ -21,6 +21,10 @@ typedef struct drv_options {
     const char *dump_cfg;   /* function name to dump ("*" for all), or NULL */
     bool dump_dot;          /* dump as Graphviz */
     FILE *dump_out;
+    const bool *reuse;      /* per file: true = not analysed (its results come
+                               from the results database); NULL: analyse all */
+    pr_stats *file_stats;   /* per file, filled by drv_run (caller-owned, zeroed
+                               by the caller); NULL: not wanted */
 } drv_options;
 
 /* A growable list of file paths (malloc'ed strings). */
@@ -35,8 +39,10 @@ typedef struct drv_files {
 int drv_collect(drv_files *files, const char *path, char *err, size_t errlen);
 void drv_files_free(drv_files *files);
 
-/* Analyses every file.  Per-file problems become report errors; returns 0,
- * or -1 when the run itself failed (message in err). */
+/* Analyses every file but those o->reuse marks (the frontend is not even
+ * opened when that is all of them).  Per-file problems become report
+ * errors; out's findings are sorted at the end (including any added
+ * before).  Returns 0, or -1 when the run itself failed (message in err). */
 int drv_run(const drv_options *o, const drv_files *files, pr_report *out, char *err, size_t errlen);
 
 #endif

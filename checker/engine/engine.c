@@ -538,11 +538,9 @@ static void en_make_summary(en_ctx *cx, en_summary *sum)
     for (int i = 0; i < e->nargs; i++) {
         if (acc->nret > 0 && (acc->released_all & (1u << i)))
             e->arg[i] = KB_ARG_XDECREF;         /* the helper releases it */
-        else if (acc->nret > 0 && (acc->stored_all & (1u << i)) &&
-                 ((acc->released_any | acc->passthrough_any) & (1u << i)))
-            /* kept on some paths, released (or handed back) on the others:
-             * consumed.  A helper that only stores its argument (linking
-             * it into a list it already owns) says nothing about ownership */
+        else if (acc->nret > 0 && (acc->stored_all & (1u << i)))
+            /* stored (set_ptr(&self->text, value)), released or handed back
+             * on every path: the helper takes the caller's reference */
             e->arg[i] = KB_ARG_STEAL;
         if (an->steals & (1u << i))
             e->arg[i] = KB_ARG_STEAL;

@@ -242,7 +242,9 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
         /* released once more than taken, or NULL on this path */
         if (st->syms[s].refs < 0 || st->syms[s].null == NL_NULL)
             released |= 1u << i;
-        if (st->syms[s].null == NL_NULL || (st->syms[s].refs <= 0 && st->syms[s].cell_refs > 0))
+        /* stored without a reference of its own (debt): the caller's went
+         * into the field; after its own Py_INCREF the helper keeps a copy */
+        if (st->syms[s].null == NL_NULL || (st->syms[s].refs <= 0 && st->syms[s].debt > 0))
             stored |= 1u << i;
     }
     acc->released_all = acc->nret == 1 ? released : (acc->released_all & released);

@@ -41,6 +41,8 @@ enum {
     SF_NONZERO   = 1u << 7,  /* integer known to be != 0 */
     SF_ZERO_KNOWN= 1u << 8,  /* integer known to be == 0 */
     SF_DYING     = 1u << 9,  /* tp_dealloc's self: what it holds is ours to release */
+    SF_CELL_GONE = 1u << 10, /* the field's reference was released (Py_CLEAR, Py_SETREF) */
+    SF_TAKEN     = 1u << 11, /* the reference a field held, taken over when it was overwritten */
 };
 
 /* Relations attached to the integer result of a comparison, so that a

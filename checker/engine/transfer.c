@@ -177,6 +177,29 @@ static void en_escape(en_ctx *cx, en_state *st, int sym, const char *where, src_
 }
 
 /* Stores sym into the lvalue e. */
+/* A field that held `old` (read earlier on this path) is overwritten: the
+ * field's reference to old is now ours (`r = p->value; p->value = NULL;
+ * return r;`, or a setter's `tmp = self->x; self->x = v; Py_XDECREF(tmp);`). */
+static void en_take_over(en_state *st, const char *key, int old, int sym)
+{
+    if (old < 0 || old == sym)
+        return;
+    for (int i = 0; i < st->ncells; i++)
+        if (st->cells[i].sym == old && st->cells[i].key != key)
+            return;   /* another field holds it too (a swap): nothing moves */
+    en_sym *o = &st->syms[old];
+    if (o->kind != SK_OBJ || o->null == NL_NULL || (o->flags & (SF_DEAD | SF_DYING | SF_CELL_GONE)))
+        return;
+    if (o->origin == OR_FIELD) {
+        o->origin = OR_NEW;      /* owned by this function from now on */
+        o->refs++;
+        o->flags |= SF_TAKEN;
+    } else if (o->cell_refs > 0) {
+        o->cell_refs--;
+        o->refs++;
+    }
+}
+
 static void en_assign(en_ctx *cx, en_state *st, const ast_expr *lhs, int sym, src_loc loc)
 {
     const ast_expr *e = en_strip_casts(lhs);
@@ -203,6 +226,8 @@ static void en_assign(en_ctx *cx, en_state *st, const ast_expr *lhs, int sym, sr
             if (en_fire(cx, st, CK_DEREF, base, e->loc, "it is dereferenced", false) & CK_STOP)
                 return;
         const char *key = en_expr_key(cx, e, NULL);
+        if (e->kind == AX_MEMBER)
+            en_take_over(st, key, st_cell_get(st, key), sym);
         st_cell_set(st, key, sym);
         /* an element of a local array or a field of a local struct stays
          * ours (argument vectors); anything else now holds the reference */
@@ -308,6 +333,7 @@ static void en_release(en_ctx *cx, en_state *st, int s, const char *api, src_loc
     en_fire_ev(cx, st, &ev);
     sy = &st->syms[s];
     if (cell_owned) {
+        sy->flags |= SF_CELL_GONE;
         if (sy->cell_refs > 0)
             sy->cell_refs--;
         /* the holder's reference is gone and we hold none: assume freed */
