@@ -601,6 +601,17 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
     int argoff = call->kind == AX_CALL ? 1 : 0;
     int map[3];
     int nout = en_outcomes(k, map);
+    /* PyLong_FromLong(1): the interpreter's cached small ints.  Only a
+     * constant written in the source counts: a loop counter is concrete
+     * here only because loops are unrolled a few times. */
+    if (k->small_int_arg >= 0 && k->small_int_arg < nargs && args[k->small_int_arg] >= 0) {
+        const ast_expr *ae = en_strip_casts(call->kids[k->small_int_arg + (call->kind == AX_CALL ? 1 : 0)]);
+        if (ae && ae->kind == AX_UNARY && ae->op == AO_NEG && ae->nkids == 1)
+            ae = en_strip_casts(ae->kids[0]);
+        const en_sym *a = &st->syms[args[k->small_int_arg]];
+        if (ae && ae->kind == AX_INT && a->kind == SK_INT && a->lo >= -5 && a->hi <= 256)
+            nout = 1;
+    }
     int outcome = map[en_choose(cx, nout)];
     src_loc loc = call->loc;
 

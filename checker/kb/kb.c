@@ -617,6 +617,10 @@ int kb_entry_format(const kb_entry *e, char *buf, size_t len)
         out(&o, " returns-stmt=yes");
     if (e->immortal_result)
         out(&o, " immortal=yes");
+    if (e->ok > KB_OK_NONNEG && e->ok < KB__NOK)
+        out(&o, " ok=%s", kb__ok_names[e->ok]);
+    if (e->small_int_arg >= 0)
+        out(&o, " small-int=%d", e->small_int_arg);
     if (e->fmt != KB_FMT_NONE)
         out(&o, " fmt=%s", kb_format_name(e->fmt));
     if (e->py_min || e->py_max) {
@@ -979,12 +983,12 @@ static int stage_node(lctx *c, kb_node *n)
 enum {
     K_RET, K_SAME, K_OWNER, K_FAIL, K_FAILEXC, K_SETSEXC, K_CLEARSEXC,
     K_EXCPROBE, K_NORETURN, K_NOGIL, K_GIL, K_MACRO, K_RETSTMT, K_IMMORTAL,
-    K_FMT, K_PY, K_ARGS, K_OK, K_COUNT
+    K_FMT, K_PY, K_ARGS, K_OK, K_SMALLINT, K_COUNT
 };
 static const char *const entry_keys[K_COUNT] = {
     "ret", "same", "owner", "fail", "fail-exc", "sets-exc", "clears-exc",
     "exc-probe", "noreturn", "nogil", "gil", "macro", "returns-stmt",
-    "immortal", "fmt", "py", "args", "ok",
+    "immortal", "fmt", "py", "args", "ok", "small-int",
 };
 
 /* An entry name: a C identifier, or "slot:" and one for the function
@@ -1017,6 +1021,7 @@ static int parse_entry(lctx *c, const tok *t, int nt)
     e->ret_owner = -1;
     e->nargs = -1;
     e->fmt_arg = -1;
+    e->small_int_arg = -1;
     bool seen[K_COUNT] = {false};
     bool fail_exc = true;
     for (int i = 1; i < nt; i++) {
@@ -1030,7 +1035,7 @@ static int parse_entry(lctx *c, const tok *t, int nt)
         if (kk == K_COUNT)
             return lerr(c, "unknown key '%.*s' (keys: ret same owner fail fail-exc sets-exc "
                         "clears-exc exc-probe noreturn nogil gil macro returns-stmt immortal fmt "
-                        "py args ok)", TQ(key));
+                        "py args ok small-int)", TQ(key));
         if (seen[kk])
             return lerr(c, "key '%s' given twice", entry_keys[kk]);
         seen[kk] = true;
@@ -1071,6 +1076,9 @@ static int parse_entry(lctx *c, const tok *t, int nt)
         case K_ARGS:       rc = parse_args(c, node, val); break;
         case K_OK:
             rc = parse_enum(c, key, val, kb__ok_names, 0, KB__NOK, &e->ok);
+            break;
+        case K_SMALLINT:
+            rc = parse_int(c, key, val, 0, KB_MAX_ARGS - 1, &e->small_int_arg);
             break;
         }
         if (rc < 0)

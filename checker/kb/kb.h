@@ -103,6 +103,9 @@ typedef struct kb_entry {
     bool summary;            /* made by the engine from a function's body */
     int ok;                  /* KB_OK_*: the int returned on success (fail=neg) */
     bool exc_unknown;        /* the call may leave an exception set on any outcome */
+    int small_int_arg;       /* -1, or the argument that, when it is a constant
+                                from -5 to 256, makes the call unable to fail
+                                (the interpreter's cached small ints) */
     bool has_range;          /* summaries: every successful int result lies in */
     long long range_lo, range_hi; /* [range_lo, range_hi] */
 } kb_entry;
