@@ -168,6 +168,34 @@ static void drv_cfg_file(drv_shared *sh, fe_tu *tu, pr_stats *st)
     }
 }
 
+/* Moves copies of everything in from (findings, errors, notes) to out, and
+ * adds from's counters to *st.  A copy that fails for lack of memory becomes
+ * an error of file idx (path), so its results are not stored as complete. */
+static void drv_merge(pr_report *out, const pr_report *from, pr_stats *st, const char *path,
+                      int idx)
+{
+    int failed = 0;
+    for (int i = 0; i < from->nfindings; i++)
+        failed |= pr_add_finding(out, &from->findings[i]);
+    for (int i = 0; i < from->nerrors; i++)
+        failed |= pr_add_error(out, from->errors[i].file, from->errors[i].file_index,
+                               from->errors[i].message);
+    for (int i = 0; i < from->nincomplete; i++) {
+        const pr_incomplete *n = &from->incomplete[i];
+        failed |= pr_add_incomplete(out, n->file, n->function, n->loc, n->reason);
+    }
+    if (failed || pa_failed(&from->arena))
+        pr_add_error(out, path, idx, "out of memory");
+    const pr_stats *s = &from->stats;
+    st->files += s->files;
+    st->files_skipped += s->files_skipped;
+    st->files_failed += s->files_failed;
+    st->functions += s->functions;
+    st->functions_incomplete += s->functions_incomplete;
+    st->cfg_blocks += s->cfg_blocks;
+    st->paths += s->paths;
+}
+
 static void drv_one_file(drv_shared *sh, fe_context *fe, int idx)
 {
     const char *path = sh->files->paths[idx];
@@ -185,7 +213,12 @@ static void drv_one_file(drv_shared *sh, fe_context *fe, int idx)
         if (sh->o->cfg_only || sh->o->dump_cfg) {
             drv_cfg_file(sh, tu, &st);
         } else {
-            en_file *ef = en_file_new(sh->o->kb, tu, &sh->o->budget, sh->out, idx);
+            /* the engine reports into a report of this file alone, so that
+             * everything it counts (callees analysed on demand too) is this
+             * file's: the results database stores the counters per file */
+            pr_report local;
+            pr_init(&local);
+            en_file *ef = en_file_new(sh->o->kb, tu, &sh->o->budget, &local, idx);
             if (!ef)
                 pr_add_error(sh->out, path, idx, "out of memory");
             else {
@@ -194,6 +227,8 @@ static void drv_one_file(drv_shared *sh, fe_context *fe, int idx)
                     en_analyze(ef, i, &st);
                 en_file_free(ef);
             }
+            drv_merge(sh->out, &local, &st, path, idx);
+            pr_free(&local);
         }
         fe_tu_free(tu);
     }

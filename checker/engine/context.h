@@ -43,7 +43,16 @@ struct en_file {
     bool *analysed;
     int nfuncs;
     int depth;
+    const char **owning_fields; /* fields some function of the file releases
+                                   (Py_CLEAR(self->x), Py_XDECREF(o->x)...) */
+    int nowning, cap_owning;
 };
+
+/* Whether the file releases field `name` somewhere: only then does the
+ * field own a reference (a back pointer or a borrowed cache does not). */
+bool en_field_owns(const en_file *ef, const char *name);
+/* Collects into ef the fields released anywhere in statement s. */
+void en_scan_releases_stmt(en_file *ef, const ast_stmt *s, int depth);
 
 typedef struct en_pending {
     const char *rule;

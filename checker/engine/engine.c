@@ -415,6 +415,55 @@ static void en_collect_funcs(en_file *ef, const ast_expr *e, const char *field)
     }
 }
 
+static void en_note_owning_field(en_file *ef, const char *name)
+{
+    if (!name || en_field_owns(ef, name))
+        return;
+    if (ef->nowning == ef->cap_owning) {
+        int ncap = ef->cap_owning ? ef->cap_owning * 2 : 16;
+        ef->owning_fields = pa_grow(&ef->arena, ef->owning_fields, (size_t)ef->nowning, (size_t)ncap,
+                                    sizeof *ef->owning_fields);
+        if (pa_failed(&ef->arena))
+            return;
+        ef->cap_owning = ncap;
+    }
+    ef->owning_fields[ef->nowning++] = pa_strdup(&ef->arena, name);
+}
+
+/* Records the fields released by the calls in e (Py_CLEAR(self->x),
+ * Py_XSETREF(o->x, v), Py_VISIT(self->x), Py_XDECREF(o->x)). */
+static void en_scan_releases_expr(en_file *ef, const ast_expr *e, int depth)
+{
+    if (!e || depth > 200)
+        return;
+    if ((e->kind == AX_CALL || e->kind == AX_MACRO) && e->name) {
+        const kb_entry *k = kb_lookup(ef->k, e->name);
+        int first = e->kind == AX_CALL ? 1 : 0;
+        for (int i = first; k && i < e->nkids; i++) {
+            uint32_t fl = kb_arg_flags(k, i - first);
+            if (!(fl & (KB_ARG_DECREF | KB_ARG_XDECREF | KB_ARG_CLEAR | KB_ARG_ASSIGN_DST | KB_ARG_VISIT)))
+                continue;
+            const ast_expr *a = en_strip_casts(e->kids[i]);
+            if (a && a->kind == AX_MEMBER)
+                en_note_owning_field(ef, a->name);
+        }
+    }
+    for (int i = 0; i < e->nkids; i++)
+        en_scan_releases_expr(ef, e->kids[i], depth + 1);
+    if (e->kind == AX_STMT_EXPR)
+        en_scan_releases_stmt(ef, e->stmt, depth + 1);
+}
+
+void en_scan_releases_stmt(en_file *ef, const ast_stmt *s, int depth)
+{
+    if (!s || depth > 400)
+        return;
+    en_scan_releases_expr(ef, s->expr, depth);
+    en_scan_releases_expr(ef, s->expr2, depth);
+    for (int i = 0; i < s->nkids; i++)
+        en_scan_releases_stmt(ef, s->kids[i], depth + 1);
+}
+
 en_file *en_file_new(const kb *k, fe_tu *tu, const en_budget *budget, pr_report *out, int file_index)
 {
     en_file *ef = calloc(1, sizeof *ef);
@@ -445,7 +494,24 @@ en_file *en_file_new(const kb *k, fe_tu *tu, const en_budget *budget, pr_report 
     for (int i = 0; i < ng; i++)
         en_collect_funcs(ef, globals[i].init, NULL);
     pa_release(&tmp);
+    /* which fields own references: those some function releases */
+    for (int i = 0; i < ef->nfuncs; i++) {
+        pa_arena fa;
+        pa_init(&fa, ef->budget.max_bytes);
+        ast_func *f = fe_tu_convert_func(tu, i, &fa);
+        if (f)
+            en_scan_releases_stmt(ef, f->body, 0);
+        pa_release(&fa);
+    }
     return ef;
+}
+
+bool en_field_owns(const en_file *ef, const char *name)
+{
+    for (int i = 0; i < ef->nowning; i++)
+        if (strcmp(ef->owning_fields[i], name) == 0)
+            return true;
+    return false;
 }
 
 void en_file_free(en_file *ef)

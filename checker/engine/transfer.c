@@ -226,7 +226,7 @@ static void en_assign(en_ctx *cx, en_state *st, const ast_expr *lhs, int sym, sr
             if (en_fire(cx, st, CK_DEREF, base, e->loc, "it is dereferenced", false) & CK_STOP)
                 return;
         const char *key = en_expr_key(cx, e, NULL);
-        if (e->kind == AX_MEMBER)
+        if (e->kind == AX_MEMBER && en_field_owns(cx->ef, e->name))
             en_take_over(st, key, st_cell_get(st, key), sym);
         st_cell_set(st, key, sym);
         /* an element of a local array or a field of a local struct stays
