@@ -29,28 +29,35 @@ static const char *const db_sql_text[DB_NSQL] = {
         "VALUES(strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?1, ?2, ?3)",
     [DB_SQL_RUN_FINISH] =
         "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), files = ?2, "
-        "files_failed = ?3, functions = ?4, findings = ?5, seconds = ?6 WHERE id = ?1",
+        "files_failed = ?3, functions = ?4, findings = ?5, seconds = ?6, files_reused = ?7 "
+        "WHERE id = ?1",
     [DB_SQL_RUN_COUNTS] =
         "UPDATE runs SET new_findings = new_findings + ?2, "
         "fixed_findings = fixed_findings + ?3 WHERE id = ?1",
     [DB_SQL_FILE_UPSERT] =
-        "INSERT INTO files(path, content_hash, flags_hash, last_run, last_analysed, parse_errors) "
-        "VALUES(?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?5) "
+        "INSERT INTO files(path, content_hash, flags_hash, last_run, last_analysed, parse_errors, "
+        "rules_hash, tool_key, skipped, functions, functions_incomplete, cfg_blocks, paths) "
+        "VALUES(?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12) "
         "ON CONFLICT(path) DO UPDATE SET content_hash = excluded.content_hash, "
         "flags_hash = excluded.flags_hash, last_run = excluded.last_run, "
-        "last_analysed = excluded.last_analysed, parse_errors = excluded.parse_errors",
+        "last_analysed = excluded.last_analysed, parse_errors = excluded.parse_errors, "
+        "rules_hash = excluded.rules_hash, tool_key = excluded.tool_key, "
+        "skipped = excluded.skipped, functions = excluded.functions, "
+        "functions_incomplete = excluded.functions_incomplete, "
+        "cfg_blocks = excluded.cfg_blocks, paths = excluded.paths",
     [DB_SQL_FILE_ID] = "SELECT id FROM files WHERE path = ?1",
     [DB_SQL_FINDING_GET] =
         "SELECT id, state FROM findings WHERE file_id = ?1 AND fingerprint = ?2 AND occurrence = ?3",
     [DB_SQL_FINDING_INSERT] =
         "INSERT INTO findings(file_id, fingerprint, occurrence, rule, severity, function, line, "
-        "col, message, first_seen_run, last_seen_run, state, validation) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12)",
+        "col, message, first_seen_run, last_seen_run, state, validation, loc_file) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11, ?12, ?13)",
     [DB_SQL_FINDING_UPDATE] =
         "UPDATE findings SET rule = ?2, severity = ?3, function = ?4, line = ?5, col = ?6, "
         "message = ?7, last_seen_run = ?8, fixed_run = NULL, "
-        "times_reopened = times_reopened + (state = 'fixed'), state = ?9, validation = ?10 "
-        "WHERE id = ?1",
+        "times_reopened = times_reopened + (state = 'fixed'), state = ?9, validation = ?10, "
+        "loc_file = ?11 WHERE id = ?1",
     [DB_SQL_STEPS_DELETE] = "DELETE FROM path_steps WHERE finding_id = ?1",
     [DB_SQL_STEP_INSERT] =
         "INSERT INTO path_steps(finding_id, seq, file, line, col, message, refs) "
@@ -73,7 +80,7 @@ static const char *const db_sql_text[DB_NSQL] = {
         "VALUES(?1, ?2, ?3, ?4, ?5)",
     [DB_SQL_RUNS_LIST] =
         "SELECT id, started_at, finished_at, tool_version, files, findings, new_findings, "
-        "fixed_findings, seconds, arguments FROM runs ORDER BY id",
+        "fixed_findings, seconds, arguments, files_reused FROM runs ORDER BY id",
     [DB_SQL_FINDINGS_LIST] =
         "SELECT fl.path, f.line, f.col, f.rule, f.severity, f.function, f.message, f.fingerprint, "
         "f.state, f.first_seen_run, f.last_seen_run, f.fixed_run, f.times_reopened, f.validation "
@@ -94,6 +101,50 @@ static const char *const db_sql_text[DB_NSQL] = {
     [DB_SQL_CHECKPOINT] = "PRAGMA wal_checkpoint(TRUNCATE)",
     [DB_SQL_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
     [DB_SQL_VACUUM] = "VACUUM",
+    [DB_SQL_FILE_REUSABLE] =
+        "SELECT id, last_run, skipped, functions, functions_incomplete, cfg_blocks, paths "
+        "FROM files WHERE path = ?1 AND content_hash = ?2 AND flags_hash = ?3 AND rules_hash = ?4 "
+        "AND tool_key = ?5 AND parse_errors IS NULL AND last_run IS NOT NULL "
+        "AND skipped IS NOT NULL",
+    [DB_SQL_FILE_FINDINGS] =
+        "SELECT id, rule, severity, function, line, col, message, fingerprint, state, validation, "
+        "loc_file FROM findings WHERE file_id = ?1 AND last_seen_run = ?2 AND state <> 'fixed' "
+        "ORDER BY id",
+    [DB_SQL_FINDING_STEPS] =
+        "SELECT file, line, col, message, refs FROM path_steps WHERE finding_id = ?1 ORDER BY seq",
+    [DB_SQL_FILE_NOTES] =
+        "SELECT file, function, line, col, reason FROM file_notes WHERE file_id = ?1 ORDER BY seq",
+    [DB_SQL_NOTES_DELETE] = "DELETE FROM file_notes WHERE file_id = ?1",
+    [DB_SQL_NOTE_INSERT] =
+        "INSERT INTO file_notes(file_id, seq, file, function, line, col, reason) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [DB_SQL_FILE_LAST_RUN] = "SELECT id, last_run FROM files WHERE path = ?1",
+    [DB_SQL_REUSE_FINDINGS] =
+        "UPDATE findings SET last_seen_run = ?3 "
+        "WHERE file_id = ?1 AND last_seen_run = ?2 AND state <> 'fixed'",
+    [DB_SQL_REUSE_RUNF] =
+        "INSERT OR IGNORE INTO run_findings(run_id, finding_id) SELECT ?2, id FROM findings "
+        "WHERE file_id = ?1 AND last_seen_run = ?2 AND state <> 'fixed'",
+    [DB_SQL_REUSE_FILE] = "UPDATE files SET last_run = ?2, reused_run = ?2 WHERE id = ?1",
+    [DB_SQL_EXPORT_RUN] =
+        "SELECT id, files, files_failed, functions, findings, seconds FROM runs "
+        "ORDER BY finished_at IS NULL, id DESC LIMIT 1",
+    [DB_SQL_EXPORT_FINDINGS] =
+        "SELECT f.id, fl.path, f.loc_file, f.rule, f.severity, f.function, f.line, f.col, "
+        "f.message, f.fingerprint, f.validation FROM run_findings rf "
+        "JOIN findings f ON f.id = rf.finding_id JOIN files fl ON fl.id = f.file_id "
+        "WHERE rf.run_id = ?1 AND f.state = 'open' "
+        "ORDER BY fl.path, coalesce(f.loc_file, fl.path), f.line, f.col, f.rule, f.message",
+    [DB_SQL_EXPORT_ERRORS] =
+        "SELECT path, parse_errors FROM files WHERE last_run = ?1 AND parse_errors IS NOT NULL "
+        "ORDER BY path",
+    [DB_SQL_EXPORT_NOTES] =
+        "SELECT n.file, n.function, n.line, n.col, n.reason FROM file_notes n "
+        "JOIN files fl ON fl.id = n.file_id WHERE fl.last_run = ?1 AND fl.parse_errors IS NULL "
+        "ORDER BY fl.path, n.line, n.col, n.function",
+    [DB_SQL_EXPORT_COUNTS] =
+        "SELECT total(skipped), total(functions_incomplete), total(cfg_blocks), total(paths) "
+        "FROM files WHERE last_run = ?1 AND parse_errors IS NULL",
 };
 
 int db_fail(db_context *d, char *err, size_t errlen, const char *what)
@@ -459,8 +510,17 @@ int64_t db_run_id(const db_context *d)
     return d ? d->run_id : 0;
 }
 
-static int db_store_finding(db_context *d, int64_t file_id, const pr_finding *f, int occurrence,
-                            long *nnew, char *err, size_t errlen)
+/* The finding's location file as stored: NULL when it is the file itself,
+ * "" when unknown. */
+static const char *db_loc_file(const char *path, const pr_finding *f)
+{
+    if (!f->loc.file)
+        return "";
+    return strcmp(f->loc.file, path) == 0 ? NULL : f->loc.file;
+}
+
+static int db_store_finding(db_context *d, int64_t file_id, const char *path, const pr_finding *f,
+                            int occurrence, long *nnew, char *err, size_t errlen)
 {
     const char *state = f->suppressed ? "suppressed" : "open";
     sqlite3_stmt *st = db_stmt(d, DB_SQL_FINDING_GET, err, errlen);
@@ -496,6 +556,7 @@ static int db_store_finding(db_context *d, int64_t file_id, const pr_finding *f,
         sqlite3_bind_int64(st, 10, d->run_id);
         db_bind_text(st, 11, state);
         db_bind_text(st, 12, f->validation);
+        db_bind_text(st, 13, db_loc_file(path, f));
         if (db_run(d, st, err, errlen, "cannot store a finding") != 0)
             return -1;
         id = sqlite3_last_insert_rowid(d->h);
@@ -515,6 +576,7 @@ static int db_store_finding(db_context *d, int64_t file_id, const pr_finding *f,
         sqlite3_bind_int64(st, 8, d->run_id);
         db_bind_text(st, 9, state);
         db_bind_text(st, 10, f->validation);
+        db_bind_text(st, 11, db_loc_file(path, f));
         if (db_run(d, st, err, errlen, "cannot update a finding") != 0)
             return -1;
         if (was_fixed && !f->suppressed)
@@ -549,22 +611,70 @@ static int db_store_finding(db_context *d, int64_t file_id, const pr_finding *f,
     return db_run(d, st, err, errlen, "cannot store a finding");
 }
 
+/* db_store_file of a reused file: its findings of the last analysis are
+ * seen by this run too.  Inside the transaction. */
+static int db_store_reused_tx(db_context *d, const db_file_result *fr, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(d, DB_SQL_FILE_LAST_RUN, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, fr->path);
+    int rc = sqlite3_step(st);
+    int64_t file_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(d, err, errlen, "cannot read files");
+    if (file_id == 0)
+        return 0;                       /* removed meanwhile: nothing to mark */
+    const db_sql_id ids[] = { DB_SQL_REUSE_FINDINGS, DB_SQL_REUSE_RUNF, DB_SQL_REUSE_FILE };
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+        st = db_stmt(d, ids[i], err, errlen);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, file_id);
+        if (ids[i] == DB_SQL_REUSE_FINDINGS) {
+            sqlite3_bind_int64(st, 2, last);
+            sqlite3_bind_int64(st, 3, d->run_id);
+        } else
+            sqlite3_bind_int64(st, 2, d->run_id);
+        if (db_run(d, st, err, errlen, "cannot record a reused file") != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* The body of db_store_file, inside its transaction. */
 static int db_store_file_tx(db_context *d, const db_file_result *fr, long *nnew, long *nfixed,
                             char *err, size_t errlen)
 {
+    if (fr->reused)
+        return db_store_reused_tx(d, fr, err, errlen);
     char content[17] = "";
-    uint64_t h = DB_FNV_INIT;
-    if (db_fnv_file(fr->path, &h) == 0)
-        db_hex(h, content);
+    if (fr->keys && fr->keys->content_hash)
+        snprintf(content, sizeof content, "%s", fr->keys->content_hash);
+    else {
+        uint64_t h = DB_FNV_INIT;
+        if (db_fnv_file(fr->path, &h) == 0)
+            db_hex(h, content);
+    }
     sqlite3_stmt *st = db_stmt(d, DB_SQL_FILE_UPSERT, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, fr->path);
     db_bind_text(st, 2, content[0] ? content : NULL);
-    db_bind_text(st, 3, fr->flags_hash);
+    db_bind_text(st, 3, fr->keys && fr->keys->flags_hash ? fr->keys->flags_hash : fr->flags_hash);
     sqlite3_bind_int64(st, 4, d->run_id);
     db_bind_text(st, 5, fr->parse_error);
+    db_bind_text(st, 6, fr->keys ? fr->keys->rules_hash : NULL);
+    db_bind_text(st, 7, fr->keys ? fr->keys->tool_key : NULL);
+    if (fr->stats) {
+        sqlite3_bind_int(st, 8, fr->skipped);
+        sqlite3_bind_int64(st, 9, fr->stats->functions);
+        sqlite3_bind_int64(st, 10, fr->stats->functions_incomplete);
+        sqlite3_bind_int64(st, 11, fr->stats->cfg_blocks);
+        sqlite3_bind_int64(st, 12, fr->stats->paths);
+    }
     if (db_run(d, st, err, errlen, "cannot store a file") != 0)
         return -1;
     st = db_stmt(d, DB_SQL_FILE_ID, err, errlen);
@@ -584,7 +694,29 @@ static int db_store_file_tx(db_context *d, const db_file_result *fr, long *nnew,
         for (int j = 0; j < i; j++)
             if (strcmp(fr->findings[j]->fingerprint, f->fingerprint) == 0)
                 occurrence++;
-        if (db_store_finding(d, file_id, f, occurrence, nnew, err, errlen) != 0)
+        if (db_store_finding(d, file_id, fr->path, f, occurrence, nnew, err, errlen) != 0)
+            return -1;
+    }
+    /* the "analysis incomplete" notes as reported, for reuse */
+    st = db_stmt(d, DB_SQL_NOTES_DELETE, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, file_id);
+    if (db_run(d, st, err, errlen, "cannot store notes") != 0)
+        return -1;
+    for (int i = 0; i < fr->nincomplete; i++) {
+        const pr_incomplete *inc = fr->incomplete[i];
+        st = db_stmt(d, DB_SQL_NOTE_INSERT, err, errlen);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, file_id);
+        sqlite3_bind_int(st, 2, i);
+        db_bind_text(st, 3, inc->loc.file);
+        db_bind_text(st, 4, inc->function ? inc->function : "");
+        sqlite3_bind_int(st, 5, (int)inc->loc.line);
+        sqlite3_bind_int(st, 6, (int)inc->loc.col);
+        db_bind_text(st, 7, inc->reason ? inc->reason : "");
+        if (db_run(d, st, err, errlen, "cannot store notes") != 0)
             return -1;
     }
     /* functions whose analysis stopped early: their unreported findings are
@@ -645,6 +777,163 @@ int db_store_file(db_context *d, const db_file_result *fr, char *err, size_t err
         db_simple(d, DB_SQL_ROLLBACK, ignored, sizeof ignored, "");
         return -1;
     }
+    if (fr->reused)
+        d->files_reused++;
+    return 0;
+}
+
+static const char *db_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Reads the path of finding id into *steps / *n (malloc'ed, strings too;
+ * free with db_free_steps).  Returns 0 or -1. */
+static int db_load_steps(db_context *d, int64_t id, pr_step **steps, int *n, char *err,
+                         size_t errlen)
+{
+    *steps = NULL;
+    *n = 0;
+    sqlite3_stmt *st = db_stmt(d, DB_SQL_FINDING_STEPS, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc, cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            pr_step *ns = realloc(*steps, (size_t)cap * sizeof *ns);
+            if (!ns) {
+                sqlite3_reset(st);
+                snprintf(err, errlen, "%s: out of memory", d->path);
+                return -1;
+            }
+            *steps = ns;
+        }
+        pr_step *s = &(*steps)[*n];
+        const char *file = db_text(st, 0), *msg = db_text(st, 3);
+        s->loc.file = file ? strdup(file) : NULL;
+        s->loc.line = (uint32_t)sqlite3_column_int(st, 1);
+        s->loc.col = (uint32_t)sqlite3_column_int(st, 2);
+        s->message = strdup(msg ? msg : "");
+        s->refs = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 4);
+        (*n)++;
+        if (!s->message || (file && !s->loc.file)) {
+            sqlite3_reset(st);
+            snprintf(err, errlen, "%s: out of memory", d->path);
+            return -1;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(d, err, errlen, "cannot read a finding's path");
+}
+
+static void db_free_steps(pr_step *steps, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free((void *)steps[i].loc.file);
+        free((void *)steps[i].message);
+    }
+    free(steps);
+}
+
+/* Adds the findings and notes of file_id's analysis in run to out.
+ * Returns 0 or -1. */
+static int db_load_file(db_context *d, const char *path, int64_t file_id, int64_t run,
+                        int file_index, pr_report *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(d, DB_SQL_FILE_FINDINGS, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, file_id);
+    sqlite3_bind_int64(st, 2, run);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        pr_finding f;
+        memset(&f, 0, sizeof f);
+        const char *loc_file = db_text(st, 10), *fp = db_text(st, 7), *state = db_text(st, 8);
+        f.rule = db_text(st, 1);
+        f.severity = db_text(st, 2);
+        f.function = db_text(st, 3);
+        f.loc.file = !loc_file ? path : *loc_file ? loc_file : NULL;
+        f.loc.line = (uint32_t)sqlite3_column_int(st, 4);
+        f.loc.col = (uint32_t)sqlite3_column_int(st, 5);
+        f.message = db_text(st, 6);
+        snprintf(f.fingerprint, sizeof f.fingerprint, "%s", fp ? fp : "");
+        f.suppressed = state && strcmp(state, "suppressed") == 0;
+        f.validation = db_text(st, 9);
+        f.file_index = file_index;
+        if (!f.rule || !f.function || !f.message) {
+            sqlite3_reset(st);
+            return db_fail(d, err, errlen, "cannot read findings");
+        }
+        if (db_load_steps(d, sqlite3_column_int64(st, 0), &f.steps, &f.nsteps, err, errlen) != 0) {
+            db_free_steps(f.steps, f.nsteps);
+            sqlite3_reset(st);
+            return -1;
+        }
+        int added = pr_add_finding(out, &f);
+        db_free_steps(f.steps, f.nsteps);
+        if (added != 0) {
+            sqlite3_reset(st);
+            snprintf(err, errlen, "%s: out of memory", d->path);
+            return -1;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(d, err, errlen, "cannot read findings");
+
+    st = db_stmt(d, DB_SQL_FILE_NOTES, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, file_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        src_loc loc = { db_text(st, 0), (uint32_t)sqlite3_column_int(st, 2),
+                        (uint32_t)sqlite3_column_int(st, 3) };
+        const char *fn = db_text(st, 1), *reason = db_text(st, 4);
+        if (pr_add_incomplete(out, path, fn ? fn : "", loc, reason ? reason : "") != 0) {
+            sqlite3_reset(st);
+            snprintf(err, errlen, "%s: out of memory", d->path);
+            return -1;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(d, err, errlen, "cannot read notes");
+}
+
+int db_load_reusable(db_context *d, const char *path, const db_file_keys *k, int file_index,
+                     pr_report *out, bool *reused, pr_stats *stp, char *err, size_t errlen)
+{
+    *reused = false;
+    if (!k->content_hash || !k->flags_hash || !k->rules_hash || !k->tool_key)
+        return 0;
+    sqlite3_stmt *st = db_stmt(d, DB_SQL_FILE_REUSABLE, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, path);
+    db_bind_text(st, 2, k->content_hash);
+    db_bind_text(st, 3, k->flags_hash);
+    db_bind_text(st, 4, k->rules_hash);
+    db_bind_text(st, 5, k->tool_key);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : db_fail(d, err, errlen, "cannot read files");
+    }
+    int64_t file_id = sqlite3_column_int64(st, 0), run = sqlite3_column_int64(st, 1);
+    bool skipped = sqlite3_column_int(st, 2) != 0;
+    pr_stats s = { .files = skipped ? 0 : 1, .files_skipped = skipped ? 1 : 0,
+                   .functions = sqlite3_column_int64(st, 3),
+                   .functions_incomplete = sqlite3_column_int64(st, 4),
+                   .cfg_blocks = sqlite3_column_int64(st, 5), .paths = sqlite3_column_int64(st, 6) };
+    sqlite3_reset(st);
+    if (db_load_file(d, path, file_id, run, file_index, out, err, errlen) != 0)
+        return -1;
+    pr_add_stats(out, &s);
+    if (stp)
+        *stp = s;
+    *reused = true;
     return 0;
 }
 
@@ -659,6 +948,7 @@ int db_run_finish(db_context *d, const pr_stats *s, long reported, char *err, si
     sqlite3_bind_int64(st, 4, s->functions);
     sqlite3_bind_int64(st, 5, reported);
     sqlite3_bind_double(st, 6, s->seconds);
+    sqlite3_bind_int64(st, 7, d->files_reused);
     return db_run(d, st, err, errlen, "cannot record the run");
 }
 

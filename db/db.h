@@ -17,7 +17,7 @@
 
 /* The schema version this build writes (the last "-- @version N" section
  * of db/schema.sql). */
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 /* PRAGMA application_id of a pyrefcheck database ("PRC1"). */
 #define DB_APPLICATION_ID 0x50524331
 
@@ -53,10 +53,24 @@ int db_run_begin(db_context *d, const db_run_info *info, char *err, size_t errle
 /* The id of the run begun, or 0. */
 int64_t db_run_id(const db_context *d);
 
+/* What decides whether a file's last analysis can be reused: all four
+ * must equal the stored ones (16 hex digits each; NULL never matches). */
+typedef struct db_file_keys {
+    const char *content_hash;       /* the file's bytes */
+    const char *flags_hash;         /* what the parser and the engine are given */
+    const char *rules_hash;         /* the knowledge base and --rules files */
+    const char *tool_key;           /* the tool's version and build */
+} db_file_keys;
+
 /* What one analysed file produced.  Pointers are borrowed for the call. */
 typedef struct db_file_result {
     const char *path;
     const char *flags_hash;         /* may be NULL */
+    const db_file_keys *keys;       /* NULL: hash the content now, no reuse keys */
+    bool reused;                    /* taken from the database (db_load_reusable):
+                                       only marks its findings as seen by this run */
+    bool skipped;                   /* no Python API in it */
+    const pr_stats *stats;          /* its counters (NULL: zeros) */
     const char *parse_error;        /* NULL when the file was analysed */
     const pr_finding *const *findings;  /* in line order; suppressed ones included */
     int nfindings;
@@ -64,13 +78,24 @@ typedef struct db_file_result {
     int nincomplete;
 } db_file_result;
 
+/* When path's last complete analysis was made under keys k (and it parsed),
+ * adds its findings (suppressed ones included, with their paths, file_index
+ * set), its "incomplete" notes and its counters to out (the counters also
+ * to *st when st is not NULL), sets *reused and returns 0.  Otherwise returns 0 with *reused false and out untouched.
+ * Returns -1 on a database error (out may then hold some of the file's
+ * findings: the caller should give up the run).  Strings are copied into
+ * out; nothing is left owned by the caller. */
+int db_load_reusable(db_context *d, const char *path, const db_file_keys *k, int file_index,
+                     pr_report *out, bool *reused, pr_stats *st, char *err, size_t errlen);
+
 /* Stores one file's results in one transaction: findings seen again keep
  * their first-seen run, findings no longer reported become fixed, fixed
  * ones reported again are reopened.  Counts are added to the run's new and
  * fixed totals.  Returns 0 or -1 (the transaction is rolled back). */
 int db_store_file(db_context *d, const db_file_result *fr, char *err, size_t errlen);
 
-/* Records the run's totals and its end time.  Returns 0 or -1. */
+/* Records the run's totals (files reused counted by db_store_file) and its
+ * end time.  Returns 0 or -1. */
 int db_run_finish(db_context *d, const pr_stats *st, long reported, char *err, size_t errlen);
 
 /* Records a baseline written to path (entries as in the baseline file; the
@@ -99,6 +124,11 @@ int db_print_findings(db_context *d, const db_finding_filter *f, FILE *out, char
 int db_print_diff(db_context *d, int64_t run1, int64_t run2, FILE *out, char *err, size_t errlen);
 /* Counts of runs, files and findings by state and rule. */
 int db_print_stats(db_context *d, FILE *out, char *err, size_t errlen);
+/* Writes the open findings the latest finished run saw (or the latest run
+ * when none finished), with their paths, in the JSON contract of `check
+ * --format json` ("stats" counts what the run recorded).  Returns -1 when
+ * there is no run. */
+int db_export_json(db_context *d, const char *version, FILE *out, char *err, size_t errlen);
 /* Checkpoints the write-ahead log and rebuilds the file compactly. */
 int db_vacuum(db_context *d, char *err, size_t errlen);
 

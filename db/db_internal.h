@@ -15,6 +15,10 @@ typedef enum db_sql_id {
     DB_SQL_FUNC_INSERT, DB_SQL_BASELINE_INSERT, DB_SQL_BASELINE_ENTRY, DB_SQL_RUNS_LIST,
     DB_SQL_FINDINGS_LIST, DB_SQL_RUN_EXISTS, DB_SQL_DIFF, DB_SQL_COUNT_RUNS, DB_SQL_COUNT_FILES,
     DB_SQL_COUNT_STATES, DB_SQL_COUNT_RULES, DB_SQL_CHECKPOINT, DB_SQL_VACUUM, DB_SQL_SYNC_NORMAL,
+    DB_SQL_FILE_REUSABLE, DB_SQL_FILE_FINDINGS, DB_SQL_FINDING_STEPS, DB_SQL_FILE_NOTES,
+    DB_SQL_NOTES_DELETE, DB_SQL_NOTE_INSERT, DB_SQL_FILE_LAST_RUN, DB_SQL_REUSE_FINDINGS,
+    DB_SQL_REUSE_RUNF, DB_SQL_REUSE_FILE, DB_SQL_EXPORT_RUN, DB_SQL_EXPORT_FINDINGS,
+    DB_SQL_EXPORT_ERRORS, DB_SQL_EXPORT_NOTES, DB_SQL_EXPORT_COUNTS,
     DB_NSQL
 } db_sql_id;
 
@@ -23,6 +27,7 @@ struct db_context {
     char *path;
     int64_t run_id;             /* the run this process records, or 0 */
     int write_delay_ms;
+    long files_reused;          /* files of this run taken from the database */
     sqlite3_stmt *stmt[DB_NSQL]; /* prepared on first use */
 };
 

@@ -45,17 +45,17 @@ int db_print_runs(db_context *d, FILE *out, char *err, size_t errlen)
     sqlite3_stmt *st = db_stmt(d, DB_SQL_RUNS_LIST, err, errlen);
     if (!st)
         return -1;
-    fprintf(out, "%-5s %-20s %-11s %6s %8s %5s %5s %8s  %s\n", "run", "started", "status", "files",
-            "findings", "new", "fixed", "seconds", "arguments");
+    fprintf(out, "%-5s %-20s %-11s %6s %8s %5s %5s %6s %8s  %s\n", "run", "started", "status",
+            "files", "findings", "new", "fixed", "reused", "seconds", "arguments");
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         bool finished = sqlite3_column_type(st, 2) != SQLITE_NULL;
-        fprintf(out, "%-5lld %-20s %-11s %6lld %8lld %5lld %5lld %8.2f  %s\n",
+        fprintf(out, "%-5lld %-20s %-11s %6lld %8lld %5lld %5lld %6lld %8.2f  %s\n",
                 (long long)sqlite3_column_int64(st, 0), db_col(st, 1),
                 finished ? "complete" : "incomplete", (long long)sqlite3_column_int64(st, 4),
                 (long long)sqlite3_column_int64(st, 5), (long long)sqlite3_column_int64(st, 6),
-                (long long)sqlite3_column_int64(st, 7), sqlite3_column_double(st, 8),
-                db_col(st, 9));
+                (long long)sqlite3_column_int64(st, 7), (long long)sqlite3_column_int64(st, 10),
+                sqlite3_column_double(st, 8), db_col(st, 9));
     }
     return db_done(d, st, rc, err, errlen);
 }
@@ -225,4 +225,138 @@ int db_vacuum(db_context *d, char *err, size_t errlen)
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ;
     return db_done(d, st, rc, err, errlen);
+}
+
+/* Writes a location's fields as json.c does ("file", "line", "column"). */
+static void db_json_loc(FILE *out, const char *file, int line, int col)
+{
+    fputs("\"file\": ", out);
+    db_json_str(out, file ? file : "");
+    fprintf(out, ", \"line\": %d, \"column\": %d", line, col);
+}
+
+/* Writes finding id's path steps as json.c does.  Returns 0 or -1. */
+static int db_export_steps(db_context *d, int64_t id, FILE *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(d, DB_SQL_FINDING_STEPS, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc, k = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fputs(k++ ? ",\n       {" : "\n       {", out);
+        db_json_loc(out, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
+                    sqlite3_column_int(st, 2));
+        fputs(", \"message\": ", out);
+        db_json_str(out, db_col(st, 3));
+        if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+            fprintf(out, ", \"refs\": %d", sqlite3_column_int(st, 4));
+        fputc('}', out);
+    }
+    fputs("]}", out);
+    return db_done(d, st, rc, err, errlen);
+}
+
+int db_export_json(db_context *d, const char *version, FILE *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(d, DB_SQL_EXPORT_RUN, err, errlen);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return db_fail(d, err, errlen, "cannot read runs");
+        snprintf(err, errlen, "%s: no run recorded yet", d->path);
+        return -1;
+    }
+    int64_t run = sqlite3_column_int64(st, 0);
+    long long files = sqlite3_column_int64(st, 1), failed = sqlite3_column_int64(st, 2),
+              functions = sqlite3_column_int64(st, 3);
+    double seconds = sqlite3_column_double(st, 5);
+    sqlite3_reset(st);
+
+    st = db_stmt(d, DB_SQL_EXPORT_FINDINGS, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    fputs("{\n  \"tool\": {\"name\": \"pyrefcheck\", \"version\": ", out);
+    db_json_str(out, version);
+    fputs("},\n  \"findings\": [", out);
+    int n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *path = db_col(st, 1);
+        const char *loc_file = (const char *)sqlite3_column_text(st, 2);
+        fputs(n++ ? ",\n    {" : "\n    {", out);
+        fputs("\"rule\": ", out);
+        db_json_str(out, db_col(st, 3));
+        fputs(", \"severity\": ", out);
+        db_json_str(out, db_col(st, 4));
+        fputs(", ", out);
+        db_json_loc(out, loc_file ? loc_file : path, sqlite3_column_int(st, 6),
+                    sqlite3_column_int(st, 7));
+        fputs(", \"function\": ", out);
+        db_json_str(out, db_col(st, 5));
+        fputs(", \"message\": ", out);
+        db_json_str(out, db_col(st, 8));
+        fputs(", \"fingerprint\": ", out);
+        db_json_str(out, db_col(st, 9));
+        fputs(", \"validation\": ", out);
+        if (sqlite3_column_type(st, 10) != SQLITE_NULL)
+            db_json_str(out, db_col(st, 10));
+        else
+            fputs("null", out);
+        fputs(",\n     \"path\": [", out);
+        if (db_export_steps(d, sqlite3_column_int64(st, 0), out, err, errlen) != 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+    }
+    if (db_done(d, st, rc, err, errlen) != 0)
+        return -1;
+    fputs(n ? "\n  ],\n  \"errors\": [" : "],\n  \"errors\": [", out);
+    if (!(st = db_stmt(d, DB_SQL_EXPORT_ERRORS, err, errlen)))
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    int k = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fputs(k++ ? ",\n    {\"file\": " : "\n    {\"file\": ", out);
+        db_json_str(out, db_col(st, 0));
+        fputs(", \"message\": ", out);
+        db_json_str(out, db_col(st, 1));
+        fputc('}', out);
+    }
+    if (db_done(d, st, rc, err, errlen) != 0)
+        return -1;
+    fputs(k ? "\n  ],\n  \"incomplete\": [" : "],\n  \"incomplete\": [", out);
+    if (!(st = db_stmt(d, DB_SQL_EXPORT_NOTES, err, errlen)))
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    k = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fputs(k++ ? ",\n    {" : "\n    {", out);
+        db_json_loc(out, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 2),
+                    sqlite3_column_int(st, 3));
+        fputs(", \"function\": ", out);
+        db_json_str(out, db_col(st, 1));
+        fputs(", \"reason\": ", out);
+        db_json_str(out, db_col(st, 4));
+        fputc('}', out);
+    }
+    if (db_done(d, st, rc, err, errlen) != 0)
+        return -1;
+    if (!(st = db_stmt(d, DB_SQL_EXPORT_COUNTS, err, errlen)))
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    double c[4] = { 0, 0, 0, 0 };
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        for (int i = 0; i < 4; i++)
+            c[i] = sqlite3_column_double(st, i);
+    if (db_done(d, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, err, errlen) != 0)
+        return -1;
+    fprintf(out, "%s,\n  \"stats\": {\"files\": %lld, \"files_skipped\": %.0f, "
+            "\"files_failed\": %lld, \"functions\": %lld, \"functions_incomplete\": %.0f, "
+            "\"cfg_blocks\": %.0f, \"paths\": %.0f, \"findings\": %d, \"seconds\": %.3f}\n}\n",
+            k ? "\n  ]" : "]", files, c[0], failed, functions, c[1], c[2], c[3], n, seconds);
+    return 0;
 }

@@ -110,3 +110,37 @@ CREATE TABLE baseline_entries (
 );
 
 PRAGMA user_version = 1;
+
+-- @version 2
+-- Incremental runs: a file whose content, parser arguments, knowledge base
+-- and tool are unchanged since its last complete analysis is not parsed
+-- again; its stored findings (and the notes and counters below) are
+-- reported instead.
+ALTER TABLE files ADD COLUMN rules_hash TEXT;      -- knowledge base and --rules files
+ALTER TABLE files ADD COLUMN tool_key TEXT;        -- tool version and build
+ALTER TABLE files ADD COLUMN skipped INTEGER;      -- 1: no Python API in it
+ALTER TABLE files ADD COLUMN functions INTEGER;
+ALTER TABLE files ADD COLUMN functions_incomplete INTEGER;
+ALTER TABLE files ADD COLUMN cfg_blocks INTEGER;
+ALTER TABLE files ADD COLUMN paths INTEGER;
+ALTER TABLE files ADD COLUMN reused_run INTEGER REFERENCES runs(id); -- last run that reused it
+
+-- The location file of a finding when it is not the file's own path.
+ALTER TABLE findings ADD COLUMN loc_file TEXT;
+
+-- Files a run took from the database instead of analysing them.
+ALTER TABLE runs ADD COLUMN files_reused INTEGER NOT NULL DEFAULT 0;
+
+-- The "analysis incomplete" notes of a file's last analysis, as reported.
+CREATE TABLE file_notes (
+    file_id        INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+    seq            INTEGER NOT NULL,
+    file           TEXT,
+    function       TEXT NOT NULL,
+    line           INTEGER NOT NULL,
+    col            INTEGER NOT NULL,
+    reason         TEXT NOT NULL,
+    PRIMARY KEY (file_id, seq)
+);
+
+PRAGMA user_version = 2;

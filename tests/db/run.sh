@@ -3,7 +3,8 @@
 # inline suppressions: storing and reading back, fingerprints surviving
 # edits, fixed and reopened findings, parallel writers, SIGINT mid-write,
 # foreign files left untouched, unwritable paths, newer schemas refused,
-# forward migration, `db runs|findings|diff|stats|vacuum`.
+# forward migration, `db runs|findings|diff|stats|vacuum|export`, incremental
+# runs (unchanged files taken from the database) and --report-unused-suppressions.
 # Needs the sqlite3 command-line shell.  Prints "N passed, M failed".
 set -uo pipefail
 BIN=
@@ -16,6 +17,8 @@ done
 [[ -x "$BIN" ]] || { echo "run.sh: no pyrefcheck binary: $BIN" >&2; exit 2; }
 command -v sqlite3 > /dev/null || { echo "run.sh: the sqlite3 shell is needed" >&2; exit 2; }
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SCHEMA=$SRCDIR/db/schema.sql
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 cd "$TMP" || exit 2
@@ -188,7 +191,14 @@ cmp -s ver/v.db ver/v.orig && ok "newer database unchanged" || bad "newer databa
 sqlite3 ver/old.db "pragma application_id = 1347568433; create table keep(x); insert into keep values (1)"
 "$BIN" --db ver/old.db ver/a.c > /dev/null 2> ver/err2; rc=$?
 got=$(q ver/old.db "pragma user_version; select count(*) from findings; select x from keep" | tr '\n' ' ')
-WHY="rc=$rc $got $(cat ver/err2)"; check "version-0 pyrefcheck database migrated forward" test "$rc|$got" = "1|1 1 1 "
+WHY="rc=$rc $got $(cat ver/err2)"; check "version-0 pyrefcheck database migrated forward" test "$rc|$got" = "1|2 1 1 "
+# a version-1 database (the first section of db/schema.sql), with a row for the file
+sed -n '/^-- @version 1$/,/^-- @version 2$/p' "$SCHEMA" | sqlite3 ver/v1.db
+q ver/v1.db "insert into runs(started_at, tool_version, rules_hash, arguments) values('x', 'old', 'x', 'x');
+  insert into files(path, content_hash, last_run) values('ver/a.c', 'x', 1)"
+"$BIN" --db ver/v1.db ver/a.c > /dev/null 2> ver/err3; rc=$?
+got=$(q ver/v1.db "pragma user_version; select count(*) from findings; select files_reused from runs where id = 2; select count(*) from file_notes" | tr '\n' ' ')
+WHY="rc=$rc $got $(cat ver/err3)"; check "version-1 database migrated to 2, its file analysed again" test "$rc|$got" = "1|2 1 0 0 "
 
 # --- baselines ---------------------------------------------------------------------
 mkdir bl && leaky > bl/a.c
@@ -240,6 +250,126 @@ leaky > sp/a.c
 (cd sp && "$BIN" a.c > out 2>&1); rc=$?
 got=$(q sp/.pyrefcheck/results.db "select state from findings")
 WHY="rc=$rc $got"; check "removing the suppression reopens it as open" test "$rc|$got" = "1|open"
+
+# --- incremental runs ----------------------------------------------------------------------
+# inc/a.c: a leak (with a path), a suppressed leak, and a function over the step budget (an
+# "incomplete" note); inc/b.c: another leak; inc/c.c: no Python API (skipped).
+mkdir inc
+leaky | sed 's|^    Py_RETURN_NONE;|    /* pyrefcheck: ignore[leak] */\n    Py_RETURN_NONE;|; s/\bf\b/fs/g; s/\bm\b/m1/' > inc/a.c
+leaky | sed '1d' >> inc/a.c
+{
+    printf 'static PyObject *big(PyObject *self, PyObject *arg)\n{\n    PyObject *x = PyList_New(0);\n'
+    for ((i = 0; i < 12; i++)); do printf '    if (PyObject_IsTrue(arg)) Py_INCREF(arg); else Py_DECREF(arg);\n'; done
+    printf '    return x;\n}\nstatic PyMethodDef m3[] = {{"big", big, METH_O, NULL}, {NULL}};\n'
+} >> inc/a.c
+leaky 3 | sed 's/\bf\b/g/g' > inc/b.c
+printf 'int plain(int x) { return x + 1; }\n' > inc/c.c
+IDB=inc/i.db
+# prc OUT [ARGS...]: check inc/*.c into $IDB (JSON into OUT); exit status in $rc
+prc() { local out=$1; shift; "$BIN" --db $IDB --max-steps 100 --format json -o "$out" "$@" inc/a.c inc/b.c inc/c.c 2> "$out.err"; rc=$?; }
+# same A B: the two JSON outputs are identical but for stats.seconds
+same() { python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+    d["stats"].pop("seconds")
+sys.exit(0 if a == b else 1)
+PY
+}
+# msg OUT: the message of the first leak finding of b.c in OUT
+msg() { python3 -c 'import json,sys; print([f["message"] for f in json.load(open(sys.argv[1]))["findings"] if f["file"] == "inc/b.c"][0])' "$1" 2>&1; }
+reused() { q $IDB "select files_reused from runs order by id desc limit 1"; }
+# tamper: change the stored message of b.c's finding; only a reused file reports it
+tamper() { q $IDB "update findings set message = 'TAMPERED' where file_id = (select id from files where path = 'inc/b.c')"; }
+prc inc/1.json; rc1=$rc
+got=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d["findings"]), len(d["incomplete"]), d["stats"]["files_skipped"], sum(len(f["path"]) > 0 for f in d["findings"]))' inc/1.json 2>&1)
+WHY="rc=$rc1 $got $(cat inc/1.json.err)"; check "incremental: first run analyses (2 leaks, 1 note, 1 skipped)" test "$rc1|$got|$(reused)" = "1|3 1 1 3|0"
+prc inc/2.json
+WHY="rc=$rc reused=$(reused) $(cat inc/2.json.err)"; check "second run reuses all 3 files" test "$rc|$(reused)" = "1|3"
+WHY="$(diff inc/1.json inc/2.json)"; check "second run: JSON identical but for stats.seconds" same inc/1.json inc/2.json
+"$BIN" --db $IDB --max-steps 100 inc/a.c inc/b.c inc/c.c > inc/1.txt 2>&1
+"$BIN" --db $IDB --max-steps 100 inc/a.c inc/b.c inc/c.c > inc/2.txt 2>&1
+WHY="$(diff <(sed 's/[0-9.]*s$//' inc/1.txt) <(sed 's/[0-9.]*s$//' inc/2.txt))"
+check "text output identical too (reused run)" cmp -s <(sed 's/, [0-9.]*s$//' inc/1.txt) <(sed 's/, [0-9.]*s$//' inc/2.txt)
+got=$(q $IDB "select count(*) from run_findings where run_id = (select max(id) from runs); select count(*) from findings where state = 'open' and last_seen_run = (select max(id) from runs)" | tr '\n' ' ')
+WHY="$got"; check "a reused run records its findings as seen (db diff works)" test "$got" = "4 3 "
+tamper; prc inc/3.json
+WHY="$(msg inc/3.json)"; check "reused findings come from the database (not parsed again)" test "$(msg inc/3.json)" = TAMPERED
+"$BIN" --db $IDB --no-db --max-steps 100 --format json -o inc/nodb.json inc/a.c inc/b.c inc/c.c 2> /dev/null
+WHY="$(msg inc/nodb.json)"; check "--no-db analyses everything" test "$(msg inc/nodb.json)" != TAMPERED
+WHY="$(diff inc/1.json inc/nodb.json)"; check "--no-db output equals the first run's" same inc/1.json inc/nodb.json
+tamper; printf '/* edited */\n' >> inc/b.c; prc inc/4.json
+WHY="reused=$(reused) $(msg inc/4.json)"; check "edited file analysed again, the others reused" test "$(reused)" = 2 -a "$(msg inc/4.json)" != TAMPERED
+touch inc/a.c inc/b.c; prc inc/4b.json
+WHY="reused=$(reused)"; check "a touch without an edit keeps the reuse" test "$(reused)" = 3
+tamper; prc inc/5.json -DPRC_SOMETHING=1
+WHY="reused=$(reused) $(msg inc/5.json)"; check "a new -D flag analyses every file again" test "$(reused)" = 0 -a "$(msg inc/5.json)" != TAMPERED
+prc inc/5b.json -DPRC_SOMETHING=1
+WHY="reused=$(reused)"; check "the same -D flag again reuses" test "$(reused)" = 3
+prc inc/5c.json -DPRC_SOMETHING=2
+WHY="reused=$(reused)"; check "a changed -D value analyses again" test "$(reused)" = 0
+printf '# no entries yet\n' > inc/extra.rules
+tamper; prc inc/6.json --rules inc/extra.rules
+WHY="reused=$(reused) $(msg inc/6.json)"; check "a --rules file analyses again" test "$(reused)" = 0 -a "$(msg inc/6.json)" != TAMPERED
+prc inc/6b.json --rules inc/extra.rules
+WHY="reused=$(reused)"; check "the same --rules file again reuses" test "$(reused)" = 3
+printf '# still none\n' >> inc/extra.rules; prc inc/6c.json --rules inc/extra.rules
+WHY="reused=$(reused)"; check "an edited --rules file analyses again" test "$(reused)" = 0
+prc inc/7.json --python-version 3.10; prc inc/7b.json --python-version 3.10
+WHY="reused=$(reused)"; check "--python-version X.Y: reused when unchanged" test "$(reused)" = 3
+prc inc/7c.json --python-version 3.12
+WHY="reused=$(reused)"; check "a changed --python-version analyses again" test "$(reused)" = 0
+prc inc/8.json --max-steps 5000
+WHY="reused=$(reused)"; check "a changed budget analyses again" test "$(reused)" = 0
+mkdir inc/rd; cp "${PYREFCHECK_RULES_DIR:-$SRCDIR/rules}"/*.rules inc/rd/
+PYREFCHECK_RULES_DIR=inc/rd prc inc/9.json; PYREFCHECK_RULES_DIR=inc/rd prc inc/9b.json
+WHY="reused=$(reused)"; check "knowledge base unchanged: reused" test "$(reused)" = 3
+printf '# a comment\n' >> "$(ls inc/rd/*.rules | head -n 1)"
+PYREFCHECK_RULES_DIR=inc/rd prc inc/9c.json
+WHY="reused=$(reused)"; check "an edited knowledge-base file analyses again" test "$(reused)" = 0
+cp "$BIN" inc/pyrefcheck2 && printf 'x' >> inc/pyrefcheck2
+PYREFCHECK_RULES_DIR=inc/rd "$BIN" --db $IDB --max-steps 100 inc/a.c inc/b.c inc/c.c > /dev/null 2>&1
+PYREFCHECK_RULES_DIR=inc/rd inc/pyrefcheck2 --db $IDB --max-steps 100 inc/a.c inc/b.c inc/c.c > /dev/null 2>&1; rc=$?
+WHY="rc=$rc reused=$(reused)"; check "another pyrefcheck build analyses again" test "$rc|$(reused)" = "1|0"
+# a file that does not parse is retried every time (and never reused)
+printf '#include <Python.h>\nstatic PyObject *broken(PyObject *self {\n' > inc/bad.c
+"$BIN" --db $IDB --max-steps 100 inc/a.c inc/bad.c > /dev/null 2> inc/bad1.err; rc1=$?
+"$BIN" --db $IDB --max-steps 100 inc/a.c inc/bad.c > /dev/null 2> inc/bad2.err; rc2=$?
+WHY="rc=$rc1,$rc2 reused=$(reused) $(cat inc/bad2.err)"; check "a parse error is retried, the good file reused" \
+    test "$rc1|$rc2|$(reused)|$(grep -c '^inc/bad.c: error:' inc/bad2.err)" = "2|2|1|1"
+leaky | sed 's/\bf\b/fb/g' > inc/bad.c
+"$BIN" --db $IDB --max-steps 100 inc/a.c inc/bad.c > inc/bad3.out 2>&1; rc=$?
+WHY="rc=$rc $(cat inc/bad3.out)"; check "the repaired file is analysed" test "$rc|$(reused)|$(grep -c "leak of 'x'" inc/bad3.out)" = "1|1|2"
+
+# --- db export ---------------------------------------------------------------------------
+prc inc/ex.json
+"$BIN" db export --db $IDB > inc/export.json 2> inc/export.err; rc=$?
+got=$(python3 - inc/ex.json inc/export.json <<'PY' 2>&1
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+print(a["findings"] == b["findings"], len(b["findings"]), b["incomplete"] == a["incomplete"], b["stats"]["files"], b["tool"]["name"])
+PY
+)
+WHY="rc=$rc $got $(cat inc/export.err)"; check "db export: the latest run's open findings, as check --format json" test "$rc|$got" = "0|True 3 True 2 pyrefcheck"
+"$BIN" db export --format text --db $IDB > /dev/null 2>&1; rc=$?
+WHY="rc=$rc"; check "db export --format text is a usage error" test $rc -eq 2
+mkdir ex2; "$BIN" db export --db ex2/none.db > /dev/null 2>&1; rc=$?
+WHY="rc=$rc"; check "db export without a database exits 2" test $rc -eq 2
+
+# --- --report-unused-suppressions --------------------------------------------------------
+mkdir us
+leaky | sed 's|^    Py_RETURN_NONE;|    /* pyrefcheck: ignore[leak] */\n    Py_RETURN_NONE;|' > us/a.c
+printf '/* pyrefcheck: ignore[null-deref] */\nstatic int unused_a;\nstatic int unused_b; /* pyrefcheck: ignore */\n' >> us/a.c
+leaky | sed 's/\bf\b/g/g; s|^    Py_RETURN_NONE;|    Py_RETURN_NONE; /* pyrefcheck: ignore[over-release] */|' > us/b.c
+(cd us && "$BIN" --report-unused-suppressions a.c b.c > out 2> err); rc=$?
+want=$'a.c:11: warning: unused suppression\na.c:13: warning: unused suppression\nb.c:7: warning: unused suppression'
+WHY="rc=$rc $(cat us/err)"; check "unused suppressions listed (the used one not), exit status as without" \
+    test "$rc|$(cat us/err)" = "1|$want"
+(cd us && "$BIN" --report-unused-suppressions a.c b.c > out2 2> err2); rc=$?
+WHY="rc=$rc $(cat us/err2)"; check "unused suppressions the same on a reused run" \
+    test "$rc|$(cat us/err2)|$(q us/.pyrefcheck/results.db 'select files_reused from runs where id = 2')" = "1|$want|2"
+(cd us && "$BIN" --no-db a.c b.c > /dev/null 2> err3); rc=$?
+WHY="rc=$rc $(cat us/err3)"; check "without the option nothing is listed" test "$rc" = 1 -a ! -s us/err3
 
 # --- usage ---------------------------------------------------------------------------------
 "$BIN" db bogus > out 2>&1; rc=$?
