@@ -449,7 +449,7 @@ static void en_apply_parse(en_ctx *cx, en_state *st, const kb_entry *k, const as
     char err[128];
     int nu = -1;
     if (fe && fe->kind == AX_STRING)
-        nu = kb_format_units(k->fmt, fe->str, units, 64, err, sizeof err);
+        nu = kb_format_units_in(cx->ef->k, k->fmt, fe->str, units, 64, err, sizeof err);
     if (outcome != OUT_OK)
         return;
     if (nu < 0) {
@@ -517,7 +517,7 @@ static void en_apply_build(en_ctx *cx, en_state *st, const kb_entry *k, const as
         return;
     kb_fmt_unit units[64];
     char err[128];
-    int nu = kb_format_units(k->fmt, fe->str, units, 64, err, sizeof err);
+    int nu = kb_format_units_in(cx->ef->k, k->fmt, fe->str, units, 64, err, sizeof err);
     int ci = fmt_i + 1;
     for (int u = 0; u < nu && ci < nargs; u++) {
         int target = ci + (units[u].obj_arg >= 0 ? units[u].obj_arg : 0);
