@@ -54,7 +54,7 @@ have_libclang_dev() {
 
 ensure_packages() {
     command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script supports Debian (12) only"
-    local want=(cmake gcc python3 python3-dev clang-19 libsqlite3-dev libcmocka-dev pkg-config)
+    local want=(cmake gcc python3 python3-dev clang-19 libsqlite3-dev sqlite3 libcmocka-dev pkg-config)
     local missing=() p
     for p in "${want[@]}"; do
         pkg_installed "$p" || missing+=("$p")
