@@ -609,7 +609,8 @@ static int store_results(db_context *d, const reuse_state *rs, const drv_files *
     int rc = 0;
     const pr_finding **fs = malloc((size_t)(r->nfindings ? r->nfindings : 1) * sizeof *fs);
     const pr_incomplete **inc = malloc((size_t)(r->nincomplete ? r->nincomplete : 1) * sizeof *inc);
-    if (!fs || !inc) {
+    const pr_function **fns = malloc((size_t)(r->nfunctions ? r->nfunctions : 1) * sizeof *fns);
+    if (!fs || !inc || !fns) {
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }
@@ -619,7 +620,7 @@ static int store_results(db_context *d, const reuse_state *rs, const drv_files *
         db_file_result fr = { .path = files->paths[i], .flags_hash = fh, .keys = &keys,
                               .reused = rs->reused[i], .stats = &rs->stats[i],
                               .skipped = rs->stats[i].files_skipped > 0,
-                              .findings = fs, .incomplete = inc };
+                              .findings = fs, .incomplete = inc, .functions = fns };
         while (k0 < r->nfindings && r->findings[k0].file_index < i)
             k0++;
         for (int k = k0; k < r->nfindings && r->findings[k].file_index == i; k++)
@@ -627,6 +628,9 @@ static int store_results(db_context *d, const reuse_state *rs, const drv_files *
         for (int k = 0; k < r->nincomplete; k++)
             if (r->incomplete[k].file && strcmp(r->incomplete[k].file, files->paths[i]) == 0)
                 inc[fr.nincomplete++] = &r->incomplete[k];
+        for (int k = 0; k < r->nfunctions; k++)
+            if (r->functions[k].file && strcmp(r->functions[k].file, files->paths[i]) == 0)
+                fns[fr.nfunctions++] = &r->functions[k];
         for (int k = 0; k < r->nerrors; k++)
             if (r->errors[k].file_index == i)
                 fr.parse_error = r->errors[k].message;
@@ -634,6 +638,7 @@ static int store_results(db_context *d, const reuse_state *rs, const drv_files *
     }
     free((void *)fs);
     free((void *)inc);
+    free((void *)fns);
     return rc;
 }
 

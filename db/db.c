@@ -70,8 +70,8 @@ static const char *const db_sql_text[DB_NSQL] = {
         "AND status = 'incomplete')",
     [DB_SQL_FUNCS_DELETE] = "DELETE FROM functions WHERE file_id = ?1",
     [DB_SQL_FUNC_INSERT] =
-        "INSERT OR REPLACE INTO functions(file_id, name, line, status, reason, run_id) "
-        "VALUES(?1, ?2, ?3, 'incomplete', ?4, ?5)",
+        "INSERT OR REPLACE INTO functions(file_id, name, line, status, reason, run_id, body_hash) "
+        "VALUES(?1, ?2, ?3, ?6, ?4, ?5, ?7)",
     [DB_SQL_BASELINE_INSERT] =
         "INSERT INTO baselines(path, created_at) "
         "VALUES(?1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
@@ -727,8 +727,34 @@ static int db_store_file_tx(db_context *d, const db_file_result *fr, long *nnew,
     sqlite3_bind_int64(st, 1, file_id);
     if (db_run(d, st, err, errlen, "cannot store functions") != 0)
         return -1;
+    /* every analysed function, with its body hash and status; one whose
+     * analysis stopped early keeps its unreported findings open */
+    for (int i = 0; i < fr->nfunctions; i++) {
+        const pr_function *fn = fr->functions[i];
+        st = db_stmt(d, DB_SQL_FUNC_INSERT, err, errlen);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, file_id);
+        db_bind_text(st, 2, fn->name ? fn->name : "");
+        sqlite3_bind_int(st, 3, (int)fn->line);
+        if (fn->reason)
+            db_bind_text(st, 4, fn->reason);
+        else
+            sqlite3_bind_null(st, 4);
+        sqlite3_bind_int64(st, 5, d->run_id);
+        db_bind_text(st, 6, fn->reason ? "incomplete" : "complete");
+        db_bind_text(st, 7, fn->body_hash);
+        if (db_run(d, st, err, errlen, "cannot store functions") != 0)
+            return -1;
+    }
     for (int i = 0; i < fr->nincomplete; i++) {
+        /* notes about functions without a record (older callers) */
         const pr_incomplete *inc = fr->incomplete[i];
+        bool known = false;
+        for (int j = 0; j < fr->nfunctions && !known; j++)
+            known = fr->functions[j]->name && inc->function && strcmp(fr->functions[j]->name, inc->function) == 0;
+        if (known)
+            continue;
         st = db_stmt(d, DB_SQL_FUNC_INSERT, err, errlen);
         if (!st)
             return -1;
@@ -737,6 +763,8 @@ static int db_store_file_tx(db_context *d, const db_file_result *fr, long *nnew,
         sqlite3_bind_int(st, 3, (int)inc->loc.line);
         db_bind_text(st, 4, inc->reason);
         sqlite3_bind_int64(st, 5, d->run_id);
+        db_bind_text(st, 6, "incomplete");
+        sqlite3_bind_null(st, 7);
         if (db_run(d, st, err, errlen, "cannot store functions") != 0)
             return -1;
     }

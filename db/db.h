@@ -17,7 +17,7 @@
 
 /* The schema version this build writes (the last "-- @version N" section
  * of db/schema.sql). */
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 /* PRAGMA application_id of a pyrefcheck database ("PRC1"). */
 #define DB_APPLICATION_ID 0x50524331
 
@@ -76,6 +76,8 @@ typedef struct db_file_result {
     int nfindings;
     const pr_incomplete *const *incomplete;
     int nincomplete;
+    const pr_function *const *functions;   /* every analysed function */
+    int nfunctions;
 } db_file_result;
 
 /* When path's last complete analysis was made under keys k (and it parsed),

@@ -144,3 +144,10 @@ CREATE TABLE file_notes (
 );
 
 PRAGMA user_version = 2;
+
+-- @version 3
+-- Every analysed function (not only those that hit a budget), with a hash
+-- of its body's text so that changed functions can be told apart.
+ALTER TABLE functions ADD COLUMN body_hash TEXT;
+
+PRAGMA user_version = 3;

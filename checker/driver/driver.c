@@ -184,6 +184,10 @@ static void drv_merge(pr_report *out, const pr_report *from, pr_stats *st, const
         const pr_incomplete *n = &from->incomplete[i];
         failed |= pr_add_incomplete(out, n->file, n->function, n->loc, n->reason);
     }
+    for (int i = 0; i < from->nfunctions; i++) {
+        const pr_function *f = &from->functions[i];
+        failed |= pr_add_function(out, f->file, f->name, f->line, f->body_hash, f->reason);
+    }
     if (failed || pa_failed(&from->arena))
         pr_add_error(out, path, idx, "out of memory");
     const pr_stats *s = &from->stats;

@@ -750,6 +750,22 @@ int en_analyze_func(en_file *ef, int i, pr_stats *stats)
         rc = 1;
     }
     en_make_summary(&cx, &ef->sums[i]);
+    {
+        /* the function's record: its body's text hashed, so a database can
+         * tell which functions changed */
+        sb_buf body = {0};
+        char line[1024];
+        for (unsigned l = f->loc.line; l && l <= f->end_loc.line && l < f->loc.line + 20000; l++)
+            if (fe_tu_source_line(ef->tu, l, line, sizeof line) == 0) {
+                sb_puts(&body, line);
+                sb_putc(&body, '\n');
+            }
+        char hash[17];
+        pr_fingerprint_hex(sb_str(&body), hash);
+        sb_free(&body);
+        pr_add_function(ef->out, f->loc.file ? f->loc.file : fe_tu_path(ef->tu), f->name, f->loc.line, hash,
+                        cx.incomplete);
+    }
 done:
     ef->sums[i].done = true;
     ef->sums[i].busy = false;

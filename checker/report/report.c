@@ -113,6 +113,34 @@ done:
     return rc;
 }
 
+int pr_add_function(pr_report *r, const char *file, const char *name, unsigned line,
+                    const char *body_hash, const char *reason)
+{
+    pthread_mutex_lock(&r->lock);
+    int rc = -1;
+    if (r->nfunctions == r->cap_functions) {
+        int ncap = r->cap_functions ? r->cap_functions * 2 : 64;
+        pr_function *nf = pa_grow(&r->arena, r->functions, (size_t)r->nfunctions, (size_t)ncap, sizeof *nf);
+        if (pa_failed(&r->arena))
+            goto done;
+        r->functions = nf;
+        r->cap_functions = ncap;
+    }
+    pr_function *f = &r->functions[r->nfunctions];
+    f->file = pa_strdup(&r->arena, file);
+    f->name = pa_strdup(&r->arena, name);
+    f->line = line;
+    snprintf(f->body_hash, sizeof f->body_hash, "%s", body_hash ? body_hash : "");
+    f->reason = reason ? pa_strdup(&r->arena, reason) : NULL;
+    if (pa_failed(&r->arena))
+        goto done;
+    r->nfunctions++;
+    rc = 0;
+done:
+    pthread_mutex_unlock(&r->lock);
+    return rc;
+}
+
 void pr_add_stats(pr_report *r, const pr_stats *s)
 {
     pthread_mutex_lock(&r->lock);

@@ -60,6 +60,16 @@ typedef struct pr_incomplete {
     src_loc loc;
 } pr_incomplete;
 
+/* One analysed function: where it is, a hash of its body, and whether its
+ * analysis was complete. */
+typedef struct pr_function {
+    const char *file;
+    const char *name;
+    unsigned line;
+    char body_hash[17];     /* FNV-1a of the body's source text */
+    const char *reason;     /* NULL when complete; the budget hit otherwise */
+} pr_function;
+
 typedef struct pr_report {
     pthread_mutex_t lock;
     pa_arena arena;
@@ -69,6 +79,8 @@ typedef struct pr_report {
     int nerrors, cap_errors;
     pr_incomplete *incomplete;
     int nincomplete, cap_incomplete;
+    pr_function *functions;
+    int nfunctions, cap_functions;
     pr_stats stats;
 } pr_report;
 
@@ -81,6 +93,10 @@ int pr_add_finding(pr_report *r, const pr_finding *f);
 int pr_add_error(pr_report *r, const char *file, int file_index, const char *message);
 int pr_add_incomplete(pr_report *r, const char *file, const char *function, src_loc loc,
                       const char *reason);
+/* Records an analysed function (strings copied; reason NULL when the
+ * analysis was complete).  Thread-safe.  Returns 0, or -1 out of memory. */
+int pr_add_function(pr_report *r, const char *file, const char *name, unsigned line,
+                    const char *body_hash, const char *reason);
 /* Adds the counters of s to the report's (thread-safe). */
 void pr_add_stats(pr_report *r, const pr_stats *s);
 

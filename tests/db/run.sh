@@ -191,14 +191,38 @@ cmp -s ver/v.db ver/v.orig && ok "newer database unchanged" || bad "newer databa
 sqlite3 ver/old.db "pragma application_id = 1347568433; create table keep(x); insert into keep values (1)"
 "$BIN" --db ver/old.db ver/a.c > /dev/null 2> ver/err2; rc=$?
 got=$(q ver/old.db "pragma user_version; select count(*) from findings; select x from keep" | tr '\n' ' ')
-WHY="rc=$rc $got $(cat ver/err2)"; check "version-0 pyrefcheck database migrated forward" test "$rc|$got" = "1|2 1 1 "
+CUR=$(sed -n 's/^-- @version \([0-9]*\)$/\1/p' "$SCHEMA" | tail -1)
+WHY="rc=$rc $got $(cat ver/err2)"; check "version-0 pyrefcheck database migrated forward" test "$rc|$got" = "1|$CUR 1 1 "
 # a version-1 database (the first section of db/schema.sql), with a row for the file
 sed -n '/^-- @version 1$/,/^-- @version 2$/p' "$SCHEMA" | sqlite3 ver/v1.db
 q ver/v1.db "insert into runs(started_at, tool_version, rules_hash, arguments) values('x', 'old', 'x', 'x');
   insert into files(path, content_hash, last_run) values('ver/a.c', 'x', 1)"
 "$BIN" --db ver/v1.db ver/a.c > /dev/null 2> ver/err3; rc=$?
 got=$(q ver/v1.db "pragma user_version; select count(*) from findings; select files_reused from runs where id = 2; select count(*) from file_notes" | tr '\n' ' ')
-WHY="rc=$rc $got $(cat ver/err3)"; check "version-1 database migrated to 2, its file analysed again" test "$rc|$got" = "1|2 1 0 0 "
+WHY="rc=$rc $got $(cat ver/err3)"; check "version-1 database migrated to the current version, its file analysed again" test "$rc|$got" = "1|$CUR 1 0 0 "
+
+# --- functions: every analysed function, with a body hash ---------------------------
+mkdir fns
+cat > fns/m.c <<'C'
+#include <Python.h>
+static PyObject *one(PyObject *self, PyObject *arg) { return Py_NewRef(arg); }
+static PyObject *two(PyObject *self, PyObject *arg)
+{
+    return PyLong_FromLong(2);
+}
+static PyMethodDef m[] = {{"one", one, METH_O, NULL}, {"two", two, METH_O, NULL}, {NULL}};
+C
+"$BIN" --db fns/f.db fns/m.c > /dev/null 2>&1
+got=$(q fns/f.db "select name || ':' || status || ':' || length(body_hash) from functions order by name" | tr '\n' ' ')
+WHY="$got"; check "every analysed function stored with status and body hash" test "$got" = "one:complete:16 two:complete:16 "
+h1=$(q fns/f.db "select body_hash from functions where name = 'one'")
+h2=$(q fns/f.db "select body_hash from functions where name = 'two'")
+sed -i 's/PyLong_FromLong(2)/PyLong_FromLong(3)/' fns/m.c
+"$BIN" --db fns/f.db fns/m.c > /dev/null 2>&1
+h1b=$(q fns/f.db "select body_hash from functions where name = 'one'")
+h2b=$(q fns/f.db "select body_hash from functions where name = 'two'")
+WHY="one $h1 -> $h1b, two $h2 -> $h2b"; check "an edited function's body hash changes, the others' do not" \
+    test "$h1" = "$h1b" -a "$h2" != "$h2b"
 
 # --- baselines ---------------------------------------------------------------------
 mkdir bl && leaky > bl/a.c
