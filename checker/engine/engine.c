@@ -404,11 +404,11 @@ static void en_collect_funcs(en_file *ef, const ast_expr *e, const char *field)
             ef->callable_slot[i] = pa_strdup(&ef->arena, field);
         return;
     }
-    /* {Py_tp_iternext, f}: the slot id names the field */
+    /* {Py_tp_iternext, f}: a slot id written as a macro names the field
+     * (en_slot_entry strips the id's prefix) */
     const char *pair_slot = NULL;
-    if (e->kind == AX_INIT_LIST && e->nkids == 2 && e->kids[0]->kind == AX_INT && e->kids[0]->macro &&
-        strncmp(e->kids[0]->macro, "Py_", 3) == 0)
-        pair_slot = e->kids[0]->macro + 3;
+    if (e->kind == AX_INIT_LIST && e->nkids == 2 && e->kids[0]->kind == AX_INT && e->kids[0]->macro)
+        pair_slot = e->kids[0]->macro;
     for (int i = 0; i < e->nkids; i++) {
         const char *f = e->kind == AX_INIT_LIST && e->kid_names && e->kid_names[i] ? e->kid_names[i] : NULL;
         en_collect_funcs(ef, e->kids[i], pair_slot ? pair_slot : f);
@@ -715,9 +715,17 @@ int en_analyze_func(en_file *ef, int i, pr_stats *stats)
     int ci = en_callable_index(ef, f->name);
     cx.fn.python_callable = ci >= 0;
     if (ci >= 0 && ef->callable_slot[ci]) {
-        char key[128];
-        snprintf(key, sizeof key, "slot:%s", ef->callable_slot[ci]);
+        /* the field's name (tp_iternext), or a slot id (Py_tp_iternext)
+         * whose part after the first '_' is the field's name */
+        const char *field = ef->callable_slot[ci];
+        char key[160];
+        snprintf(key, sizeof key, "slot:%s", field);
         cx.fn.slot = kb_lookup(ef->k, key);
+        const char *us = strchr(field, '_');
+        if (!cx.fn.slot && us && us[1]) {
+            snprintf(key, sizeof key, "slot:%s", us + 1);
+            cx.fn.slot = kb_lookup(ef->k, key);
+        }
     }
     cx.fn.returns_object = f->ret_ty == TY_OBJ;
     cx.fn.returns_int = f->ret_ty == TY_INT;
