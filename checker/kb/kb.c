@@ -449,30 +449,26 @@ int kb_singleton_names(const kb *k, const char *const **names)
     return k->nsingles;
 }
 
-/* Returns the number of @unit rows loaded into k, or of the built-in table
- * when k is NULL; *specs points into k or static data. */
+/* Returns the number of @unit rows loaded into k (0 when k is NULL);
+ * *specs points into k. */
 int kb_format_specs(const kb *k, const kb_fmt_spec **specs)
 {
-    int n = 0;
     if (!k) {
-        const kb_fmt_spec *b = kb__builtin_specs(&n);
         if (specs)
-            *specs = b;
-        return n;
+            *specs = NULL;
+        return 0;
     }
     if (specs)
         *specs = k->specs;
     return k->nspecs;
 }
 
-/* Splits format with k's @unit rows first, then the built-in table.
- * Returns the unit count or -1 with a message in err. */
+/* Splits format with k's @unit rows (rules/formats.rules and --rules
+ * files).  Returns the unit count or -1 with a message in err. */
 int kb_format_units_in(const kb *k, kb_format kind, const char *format,
                        kb_fmt_unit *units, int max, char *err, size_t errlen)
 {
-    int nb = 0;
-    const kb_fmt_spec *b = kb__builtin_specs(&nb);
-    return kb__split(k ? k->specs : NULL, k ? k->nspecs : 0, b, nb, kind,
+    return kb__split(k ? k->specs : NULL, k ? k->nspecs : 0, NULL, 0, kind,
                      format, units, max, err, errlen);
 }
 

@@ -187,11 +187,6 @@ typedef struct kb_fmt_unit {
     int obj_arg;             /* which of its nargs is the object (0-based), -1 */
 } kb_fmt_unit;
 
-/* Splits format into units.  Returns the count (at most max), or -1 with a
- * message in err for an unknown unit or unbalanced parentheses.  Stops at
- * ':' or ';'. */
-int kb_format_units(kb_format kind, const char *format, kb_fmt_unit *units,
-                    int max, char *err, size_t errlen);
 
 /* ---- Additions (append-only; see rules/README.md) ------------------------ */
 
@@ -206,9 +201,11 @@ int kb_format_units(kb_format kind, const char *format, kb_fmt_unit *units,
  * - kb_load_file keeps nothing of a file that has an error.  kb_load_dir
  *   skips hidden files and keeps the files loaded before a failing one. */
 
-/* Like kb_format_units, but units defined by "@unit" lines loaded into k
- * take precedence over the built-in table (which mirrors rules/formats.rules).
- * k may be NULL (built-in table only).  Same return values. */
+/* Splits format into units using the "@unit" rows loaded into k
+ * (rules/formats.rules, --rules files).  Returns the count (at most max), or
+ * -1 with a message in err for an unknown unit or unbalanced parentheses
+ * (with k NULL, every unit is unknown).  Stops at ':' or ';' where the
+ * rows say so. */
 int kb_format_units_in(const kb *k, kb_format kind, const char *format,
                        kb_fmt_unit *units, int max, char *err, size_t errlen);
 

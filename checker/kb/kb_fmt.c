@@ -3,9 +3,8 @@
  *
  * The vocabulary (which codes exist, how many C arguments each takes and
  * what it does to the object) is data: the "@unit" rows of
- * rules/formats.rules, mirrored by the built-in table below so that
- * kb_format_units works without a loaded kb.  The unit test checks that the
- * two stay identical.  Only the grammar is code: brackets nest, stop
+ * rules/formats.rules, loaded into the kb.  Only the grammar is code:
+ * brackets nest, stop
  * characters end the format, and a printf conversion is
  * '%' [flags] [width|*] [.precision|.*] [length] conversion.
  */
@@ -15,136 +14,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-#define U(kind, code, nargs, effect, obj) \
-    {KB_FMT_##kind, code, nargs, KB_FU_##effect, obj, 0, false, false, false, "built-in"}
-#define PAIR(kind, open, close) \
-    {KB_FMT_##kind, open, 0, KB_FU_NONE, -1, close, false, false, false, "built-in"}
-#define SKIP(kind, code) \
-    {KB_FMT_##kind, code, 0, KB_FU_NONE, -1, 0, true, false, false, "built-in"}
-#define STOP(kind, code) \
-    {KB_FMT_##kind, code, 0, KB_FU_NONE, -1, 0, false, true, false, "built-in"}
-#define LEN(code) \
-    {KB_FMT_PRINTF, code, 0, KB_FU_NONE, -1, 0, false, false, true, "built-in"}
-
-/* Keep in the same order as rules/formats.rules. */
-static const kb_fmt_spec builtin[] = {
-    /* PyArg_ParseTuple and friends */
-    U(PARSE, "s", 1, NONE, -1),
-    U(PARSE, "s*", 1, NONE, -1),
-    U(PARSE, "s#", 2, NONE, -1),
-    U(PARSE, "z", 1, NONE, -1),
-    U(PARSE, "z*", 1, NONE, -1),
-    U(PARSE, "z#", 2, NONE, -1),
-    U(PARSE, "y", 1, NONE, -1),
-    U(PARSE, "y*", 1, NONE, -1),
-    U(PARSE, "y#", 2, NONE, -1),
-    U(PARSE, "S", 1, OUT_BORROW, 0),
-    U(PARSE, "Y", 1, OUT_BORROW, 0),
-    U(PARSE, "U", 1, OUT_BORROW, 0),
-    U(PARSE, "u", 1, NONE, -1),
-    U(PARSE, "u#", 2, NONE, -1),
-    U(PARSE, "Z", 1, NONE, -1),
-    U(PARSE, "Z#", 2, NONE, -1),
-    U(PARSE, "es", 2, NONE, -1),
-    U(PARSE, "et", 2, NONE, -1),
-    U(PARSE, "es#", 3, NONE, -1),
-    U(PARSE, "et#", 3, NONE, -1),
-    U(PARSE, "b", 1, NONE, -1),
-    U(PARSE, "B", 1, NONE, -1),
-    U(PARSE, "h", 1, NONE, -1),
-    U(PARSE, "H", 1, NONE, -1),
-    U(PARSE, "i", 1, NONE, -1),
-    U(PARSE, "I", 1, NONE, -1),
-    U(PARSE, "l", 1, NONE, -1),
-    U(PARSE, "k", 1, NONE, -1),
-    U(PARSE, "L", 1, NONE, -1),
-    U(PARSE, "K", 1, NONE, -1),
-    U(PARSE, "n", 1, NONE, -1),
-    U(PARSE, "c", 1, NONE, -1),
-    U(PARSE, "C", 1, NONE, -1),
-    U(PARSE, "f", 1, NONE, -1),
-    U(PARSE, "d", 1, NONE, -1),
-    U(PARSE, "D", 1, NONE, -1),
-    U(PARSE, "O", 1, OUT_BORROW, 0),
-    U(PARSE, "O!", 2, OUT_BORROW, 1),
-    U(PARSE, "O&", 2, NONE, -1),
-    U(PARSE, "p", 1, NONE, -1),
-    U(PARSE, "w*", 1, NONE, -1),
-    PAIR(PARSE, "(", ')'),
-    U(PARSE, "|", 0, NONE, -1),
-    STOP(PARSE, ":"),
-    STOP(PARSE, ";"),
-    U(PARSE_KW, "$", 0, NONE, -1),
-    /* Py_BuildValue and friends */
-    U(BUILD, "s", 1, NONE, -1),
-    U(BUILD, "s#", 2, NONE, -1),
-    U(BUILD, "z", 1, NONE, -1),
-    U(BUILD, "z#", 2, NONE, -1),
-    U(BUILD, "y", 1, NONE, -1),
-    U(BUILD, "y#", 2, NONE, -1),
-    U(BUILD, "u", 1, NONE, -1),
-    U(BUILD, "u#", 2, NONE, -1),
-    U(BUILD, "U", 1, NONE, -1),
-    U(BUILD, "U#", 2, NONE, -1),
-    U(BUILD, "i", 1, NONE, -1),
-    U(BUILD, "b", 1, NONE, -1),
-    U(BUILD, "h", 1, NONE, -1),
-    U(BUILD, "l", 1, NONE, -1),
-    U(BUILD, "B", 1, NONE, -1),
-    U(BUILD, "H", 1, NONE, -1),
-    U(BUILD, "I", 1, NONE, -1),
-    U(BUILD, "k", 1, NONE, -1),
-    U(BUILD, "L", 1, NONE, -1),
-    U(BUILD, "K", 1, NONE, -1),
-    U(BUILD, "n", 1, NONE, -1),
-    U(BUILD, "c", 1, NONE, -1),
-    U(BUILD, "C", 1, NONE, -1),
-    U(BUILD, "d", 1, NONE, -1),
-    U(BUILD, "f", 1, NONE, -1),
-    U(BUILD, "D", 1, NONE, -1),
-    U(BUILD, "O", 1, IN_NEWREF, 0),
-    U(BUILD, "S", 1, IN_NEWREF, 0),
-    U(BUILD, "N", 1, IN_STEAL, 0),
-    U(BUILD, "O&", 2, NONE, -1),
-    PAIR(BUILD, "(", ')'),
-    PAIR(BUILD, "[", ']'),
-    PAIR(BUILD, "{", '}'),
-    SKIP(BUILD, " "),
-    SKIP(BUILD, "\t"),
-    SKIP(BUILD, ","),
-    SKIP(BUILD, ":"),
-    /* PyUnicode_FromFormat, PyErr_Format, PyBytes_FromFormat */
-    SKIP(PRINTF, "%"),
-    U(PRINTF, "c", 1, NONE, -1),
-    U(PRINTF, "d", 1, NONE, -1),
-    U(PRINTF, "i", 1, NONE, -1),
-    U(PRINTF, "u", 1, NONE, -1),
-    U(PRINTF, "x", 1, NONE, -1),
-    U(PRINTF, "X", 1, NONE, -1),
-    U(PRINTF, "o", 1, NONE, -1),
-    U(PRINTF, "p", 1, NONE, -1),
-    U(PRINTF, "s", 1, NONE, -1),
-    U(PRINTF, "A", 1, IN_BORROW, 0),
-    U(PRINTF, "U", 1, IN_BORROW, 0),
-    U(PRINTF, "S", 1, IN_BORROW, 0),
-    U(PRINTF, "R", 1, IN_BORROW, 0),
-    U(PRINTF, "V", 2, IN_BORROW, 0),
-    U(PRINTF, "T", 1, IN_BORROW, 0),
-    U(PRINTF, "N", 1, IN_BORROW, 0),
-    LEN("l"),
-    LEN("ll"),
-    LEN("z"),
-    LEN("t"),
-    LEN("j"),
-};
-
-/* Returns the built-in rows (static data) and their count in *n. */
-const kb_fmt_spec *kb__builtin_specs(int *n)
-{
-    *n = (int)(sizeof builtin / sizeof builtin[0]);
-    return builtin;
-}
 
 /* Whether a row of table kind `sk` serves a format of kind `kind`. */
 static bool kind_ok(kb_format sk, kb_format kind)
@@ -356,12 +225,3 @@ int kb__split(const kb_fmt_spec *a, int na, const kb_fmt_spec *b, int nb,
     return n;
 }
 
-/* Splits format with the built-in table.  Returns the number of units, or
- * -1 with "format \"...\": problem" in err. */
-int kb_format_units(kb_format kind, const char *format, kb_fmt_unit *units,
-                    int max, char *err, size_t errlen)
-{
-    int nb = 0;
-    const kb_fmt_spec *b = kb__builtin_specs(&nb);
-    return kb__split(NULL, 0, b, nb, kind, format, units, max, err, errlen);
-}

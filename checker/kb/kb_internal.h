@@ -6,9 +6,6 @@
 
 #include "kb.h"
 
-/* The built-in format-unit table (same rows as rules/formats.rules). */
-const kb_fmt_spec *kb__builtin_specs(int *n);
-
 /* Splits format using the rows of table a (searched first) and then b;
  * either may be empty.  Contract of kb_format_units. */
 int kb__split(const kb_fmt_spec *a, int na, const kb_fmt_spec *b, int nb,

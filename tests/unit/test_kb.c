@@ -578,6 +578,23 @@ static void test_entry_format_roundtrip(void **state)
 
 /* -------------------------------------------------------------- formats */
 
+
+/* The shipped @unit rows (rules/formats.rules), loaded once. */
+static kb *format_kb;
+
+static int split_format(kb_format kind, const char *format, kb_fmt_unit *units, int max,
+                        char *err, size_t errlen)
+{
+    if (!format_kb) {
+        char path[4096], lerr[512];
+        format_kb = kb_new();
+        snprintf(path, sizeof path, "%s/formats.rules", rules_dir ? rules_dir : "rules");
+        if (!format_kb || kb_load_file(format_kb, path, lerr, sizeof lerr) != 0)
+            fail_msg("cannot load %s: %s", path, lerr);
+    }
+    return kb_format_units_in(format_kb, kind, format, units, max, err, errlen);
+}
+
 typedef struct want {
     const char *code;
     int nargs;
@@ -589,7 +606,7 @@ static void expect_units(kb_format kind, const char *format, const want *w, int 
 {
     kb_fmt_unit u[32];
     char err[256];
-    int got = kb_format_units(kind, format, u, 32, err, sizeof err);
+    int got = split_format(kind, format, u, 32, err, sizeof err);
     if (got != n)
         fail_msg("\"%s\": %d units (%s), want %d", format, got, err, n);
     for (int i = 0; i < n; i++) {
@@ -605,7 +622,7 @@ static void expect_error(kb_format kind, const char *format, const char *msg)
 {
     kb_fmt_unit u[32];
     char err[256];
-    int got = kb_format_units(kind, format, u, 32, err, sizeof err);
+    int got = split_format(kind, format, u, 32, err, sizeof err);
     if (got != -1)
         fail_msg("\"%s\" accepted (%d units)", format, got);
     if (!strstr(err, msg))
@@ -660,9 +677,9 @@ static void test_format_build(void **state)
     /* NULL format (PyObject_CallFunction(f, NULL)): no units. */
     kb_fmt_unit u[4];
     char err[64];
-    assert_int_equal(kb_format_units(KB_FMT_BUILD, NULL, u, 4, err, sizeof err), 0);
+    assert_int_equal(split_format(KB_FMT_BUILD, NULL, u, 4, err, sizeof err), 0);
     /* More units than room. */
-    assert_int_equal(kb_format_units(KB_FMT_BUILD, "iiiii", u, 4, err, sizeof err), -1);
+    assert_int_equal(split_format(KB_FMT_BUILD, "iiiii", u, 4, err, sizeof err), -1);
     assert_non_null(strstr(err, "more than 4 units"));
     /* Deep nesting is refused, not overflowed. */
     char deep[200];
@@ -671,7 +688,7 @@ static void test_format_build(void **state)
     deep[199] = '\0';
     kb_fmt_unit many[256];
     char derr[256];
-    assert_int_equal(kb_format_units(KB_FMT_BUILD, deep, many, 256, derr, sizeof derr), -1);
+    assert_int_equal(split_format(KB_FMT_BUILD, deep, many, 256, derr, sizeof derr), -1);
     assert_non_null(strstr(derr, "nested deeper than 64"));
 }
 
@@ -694,13 +711,22 @@ static void test_format_table_in_kb(void **state)
     (void)state;
     kb_fmt_unit u[8];
     char err[256];
-    /* Not in the built-in table ... */
-    assert_int_equal(kb_format_units(KB_FMT_BUILD, "pi", u, 8, err, sizeof err), -1);
-    /* ... but a rules file can add it, and replace existing rows. */
-    kb *k = kb_with("@unit build p nargs=1            # 3.14: bool from int\n"
-                    "@unit build O nargs=1 obj=0 effect=in-steal\n"
-                    "@unit parse-kw @ nargs=0\n"
-                    "@unit build \\s nargs=1\n");
+    /* Not in the shipped rows ... */
+    assert_int_equal(split_format(KB_FMT_BUILD, "pi", u, 8, err, sizeof err), -1);
+    /* ... but a rules file loaded after them can add it, and replace rows. */
+    kb *k = kb_new();
+    assert_non_null(k);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/formats.rules", rules_dir ? rules_dir : "rules");
+    if (kb_load_file(k, path, err, sizeof err) != 0)
+        fail_msg("cannot load %s: %s", path, err);
+    int shipped = kb_format_specs(k, NULL);
+    assert_true(shipped > 50);
+    if (load_text(k, "@unit build p nargs=1            # 3.14: bool from int\n"
+                     "@unit build O nargs=1 obj=0 effect=in-steal\n"
+                     "@unit parse-kw @ nargs=0\n"
+                     "@unit build \\s nargs=1\n", err, sizeof err) != 0)
+        fail_msg("unexpected load error: %s", err);
     assert_int_equal(kb_format_units_in(k, KB_FMT_BUILD, "pi", u, 8, err, sizeof err), 2);
     assert_string_equal(u[0].code, "p");
     assert_int_equal(kb_format_units_in(k, KB_FMT_BUILD, "O", u, 8, err, sizeof err), 1);
@@ -709,12 +735,20 @@ static void test_format_table_in_kb(void **state)
     assert_int_equal(kb_format_units_in(k, KB_FMT_PARSE, "i@i", u, 8, err, sizeof err), -1);
     assert_int_equal(kb_format_units_in(k, KB_FMT_BUILD, "i i", u, 8, err, sizeof err), 3);
     assert_string_equal(u[1].code, " ");
-    assert_int_equal(kb_format_units_in(NULL, KB_FMT_BUILD, "(NO)", u, 8, err, sizeof err), 4);
+    assert_int_equal(kb_format_units_in(k, KB_FMT_BUILD, "(NO)", u, 8, err, sizeof err), 4);
+    /* no kb: no vocabulary, every unit is unknown */
+    assert_int_equal(kb_format_units_in(NULL, KB_FMT_BUILD, "(NO)", u, 8, err, sizeof err), -1);
     const kb_fmt_spec *specs;
-    assert_int_equal(kb_format_specs(k, &specs), 4);
-    assert_string_equal(specs[0].code, "p");
-    assert_non_null(strstr(specs[0].origin, ".rules:1"));
-    assert_true(kb_format_specs(NULL, &specs) > 50);
+    int nspecs = kb_format_specs(k, &specs);
+    assert_true(nspecs >= shipped + 2);
+    bool found_p = false;
+    for (int i = 0; i < nspecs; i++)
+        if (strcmp(specs[i].code, "p") == 0 && specs[i].kind == KB_FMT_BUILD) {
+            found_p = true;
+            assert_non_null(strstr(specs[i].origin, ".rules:1"));
+        }
+    assert_true(found_p);
+    assert_int_equal(kb_format_specs(NULL, &specs), 0);
     assert_string_equal(kb_fu_effect_name(KB_FU_IN_STEAL), "in-steal");
     kb_free(k);
 }
@@ -834,5 +868,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_garbage_and_scale),
         cmocka_unit_test(test_shipped_rules),
     };
-    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+    int rc = cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+    kb_free(format_kb);
+    return rc;
 }
