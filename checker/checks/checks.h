@@ -7,12 +7,42 @@
 
 #include "../engine/internal.h"
 
+/* What a rule that reads a whole file sees (method tables, type slots):
+ * called once per file after parsing, before any path is explored. */
+typedef struct ck_file_input {
+    const kb *k;
+    fe_tu *tu;
+    const ast_global *globals;   /* file-scope variables with initializers */
+    int nglobals;
+    pr_report *out;              /* findings go here (pr_add_finding) */
+    int file_index;
+} ck_file_input;
+
+/* What a rule that reads one function's CFG sees (not per path): called
+ * once per function, after its CFG is built. */
+typedef struct ck_func_input {
+    const kb *k;
+    const ast_func *f;
+    const cfg *g;
+    const en_fn_info *fn;
+    fe_tu *tu;
+    pr_report *out;
+    int file_index;
+} ck_func_input;
+
+/* File and function checks return 0, or -1 when out of memory (findings
+ * already added stay). */
+typedef int (*ck_file_fn)(const ck_file_input *in);
+typedef int (*ck_func_fn)(const ck_func_input *in);
+
 typedef struct ck_rule {
     const char *id;          /* stable rule id */
     const char *severity;    /* "warning" or "error" */
     const char *summary;     /* one line */
     const char *help;        /* how to fix it */
-    ck_hook hook;            /* NULL for rules checked elsewhere */
+    ck_hook hook;            /* path events; NULL for rules checked elsewhere */
+    ck_file_fn file_check;   /* once per file, or NULL */
+    ck_func_fn func_check;   /* once per function's CFG, or NULL */
 } ck_rule;
 
 /* X-macro list of the engine's rules: id, hook function. */

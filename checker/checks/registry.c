@@ -8,34 +8,34 @@ static const ck_rule ck_table[] = {
       "An owned reference is lost on some path: not returned, stored, stolen or released.",
       "Release the reference (Py_DECREF / Py_XDECREF, often in a shared `error:` block) on every "
       "path that does not hand it on, or store or return it.",
-      ck_leak },
+      ck_leak, NULL, NULL },
     { "use-after-release", "error",
       "An object is used after the references keeping it alive were released.",
       "Move the Py_DECREF after the last use, or keep a reference (Py_INCREF / Py_NewRef) while "
       "the object is needed; a borrowed item dies with its container.",
-      ck_use_after_release },
+      ck_use_after_release, NULL, NULL },
     { "over-release", "error",
       "A reference that is not owned is released or handed to a stealing API.",
       "Only release references you own: new references from the API, or ones you took with "
       "Py_INCREF.  Take a reference (Py_INCREF / Py_NewRef) before giving a borrowed object to "
       "PyTuple_SET_ITEM, PyList_SetItem or PyModule_AddObject.",
-      ck_over_release },
+      ck_over_release, NULL, NULL },
     { "borrowed-return", "warning",
       "A function returning a new reference returns a borrowed one.",
       "Return Py_NewRef(obj) (or Py_INCREF it first); mark helpers that really return borrowed "
       "references with PYREFCHECK_RETURNS_BORROWED.",
-      ck_borrowed_return },
+      ck_borrowed_return, NULL, NULL },
     { "null-deref", "error",
       "A possibly-NULL value is dereferenced or passed where NULL is not allowed.",
       "Check the result for NULL (and propagate the error) before using it; use Py_XDECREF for "
       "values that may be NULL.",
-      ck_null_deref },
+      ck_null_deref, NULL, NULL },
     { "null-without-exception", "warning",
       "A Python-callable function returns NULL (or -1) with no exception set.",
       "Set an exception (PyErr_SetString, PyErr_Format, ...) before returning the error value, "
       "or return a real value when nothing went wrong.",
-      ck_null_without_exception },
-    { NULL, NULL, NULL, NULL, NULL },
+      ck_null_without_exception, NULL, NULL },
+    { NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 const ck_rule *ck_rules(void)

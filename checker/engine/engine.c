@@ -493,6 +493,11 @@ en_file *en_file_new(const kb *k, fe_tu *tu, const en_budget *budget, pr_report 
     int ng = fe_tu_globals(tu, &tmp, &globals);
     for (int i = 0; i < ng; i++)
         en_collect_funcs(ef, globals[i].init, NULL);
+    /* rules that read the whole file (method tables, slots) */
+    ck_file_input fin = { k, tu, globals, ng, out, file_index };
+    for (const ck_rule *r = ck_rules(); r->id; r++)
+        if (r->file_check)
+            r->file_check(&fin);
     pa_release(&tmp);
     /* which fields own references: those some function releases */
     for (int i = 0; i < ef->nfuncs; i++) {
@@ -732,6 +737,13 @@ int en_analyze_func(en_file *ef, int i, pr_stats *stats)
     cx.fn.returns_borrowed = f->annot.returns_borrowed;
     cx.fn.is_static = f->is_static;
     cx.fn.python_version = ef->pyver;
+    {
+        /* rules that read the function's CFG rather than its paths */
+        ck_func_input fin = { ef->k, f, g, &cx.fn, ef->tu, ef->out, ef->file_index };
+        for (const ck_rule *r = ck_rules(); r->id; r++)
+            if (r->func_check)
+                r->func_check(&fin);
+    }
     en_state *st = st_new(f->nvars);
     if (!st) {
         rc = -1;
