@@ -55,6 +55,15 @@ have_libclang_dev() {
 ensure_packages() {
     command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script supports Debian (12) only"
     local want=(cmake gcc python3 python3-dev clang-19 libsqlite3-dev sqlite3 libcmocka-dev pkg-config)
+    # what only the test suite needs: git and pre-commit (the hook test), Node.js and npm (the
+    # SARIF validator and the browser test, from npm), Debian's chromium (the browser test)
+    if [[ "$MODE" == test || "$MODE" == test-sanitize ]]; then
+        want+=(git pre-commit chromium)
+        # a Node.js from elsewhere (e.g. nodesource's nodejs, which bundles npm) is kept:
+        # Debian's npm package would conflict with it
+        command -v node >/dev/null 2>&1 || want+=(nodejs)
+        command -v npm >/dev/null 2>&1 || want+=(npm)
+    fi
     local missing=() p
     for p in "${want[@]}"; do
         pkg_installed "$p" || missing+=("$p")

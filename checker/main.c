@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../db/db.h"
+#include "checks/checks.h"
 #include "driver/driver.h"
 #include "kb/kb.h"
 #include "prc_config.h"
@@ -17,13 +18,36 @@
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_TROUBLE = 2 };
 
-typedef enum { FMT_TEXT, FMT_JSON } out_format;
+typedef enum { FMT_TEXT, FMT_JSON, FMT_SARIF, FMT_GITHUB } out_format;
+
+/* --format names, in the order usage() lists them. */
+static const struct {
+    const char *name;
+    out_format format;
+} cli_formats[] = {
+    { "text", FMT_TEXT },
+    { "json", FMT_JSON },
+    { "sarif", FMT_SARIF },
+    { "github", FMT_GITHUB },
+};
+
+/* Sets *f from a --format value.  Returns false for an unknown name. */
+static bool parse_format(const char *name, out_format *f)
+{
+    for (size_t i = 0; i < sizeof cli_formats / sizeof cli_formats[0]; i++)
+        if (strcmp(cli_formats[i].name, name) == 0) {
+            *f = cli_formats[i].format;
+            return true;
+        }
+    return false;
+}
 
 /* What the command line asks for. */
 typedef enum { MODE_CHECK, MODE_BASELINE_CREATE, MODE_DB } run_mode;
 
 #define DEFAULT_DB_PATH ".pyrefcheck/results.db"
 #define DEFAULT_BASELINE_PATH "pyrefcheck-baseline.txt"
+#define PROGRESS_MIN_FILES 4       /* fewer files finish before a progress line helps */
 
 typedef struct cli {
     drv_options drv;
@@ -50,6 +74,8 @@ typedef struct cli {
     long db_run1, db_run2;
 } cli;
 
+static void resolve_auto(cli *c);
+
 static void usage(FILE *out)
 {
     fputs(
@@ -59,24 +85,28 @@ static void usage(FILE *out)
         "       pyrefcheck db findings [--rule R] [--file F] [--state open|fixed|suppressed]\n"
         "                              [--format text|json] [--db FILE]\n"
         "       pyrefcheck db diff RUN1 RUN2 [--db FILE]\n"
-        "       pyrefcheck db export [--format json] [--db FILE]\n"
+        "       pyrefcheck db export [--format json|sarif] [--db FILE]\n"
         "\n"
         "Finds reference-counting bugs in CPython C extensions.\n"
         "PATHs are C files or directories (walked for *.c).\n"
         "\n"
         "options:\n"
-        "  -p BUILD_DIR            read compile_commands.json from BUILD_DIR\n"
+        "  -p BUILD_DIR            read compile_commands.json from BUILD_DIR ('auto': the first\n"
+        "                          of ., build, builddir, _build, out that has one)\n"
         "  --python-include DIR    headers of the Python being checked\n"
         "  --python-version X.Y    Python version the rules apply to (default: from the headers)\n"
         "  -I DIR, -D NAME[=VAL]   passed to the C parser\n"
         "  --rules FILE            extra knowledge-base entries (rules/README.md format)\n"
-        "  --format text|json      output format (default text)\n"
+        "  --format FORMAT         text (default), json, sarif (SARIF 2.1.0), github\n"
+        "                          (GitHub Actions annotations)\n"
         "  -o FILE                 write the output to FILE\n"
         "  -j N                    parallel workers (default: number of cores)\n"
         "  --db FILE, --no-db      results database (default .pyrefcheck/results.db)\n"
-        "  --baseline FILE         do not report findings listed in FILE (baseline create)\n"
+        "  --baseline FILE         do not report findings listed in FILE (baseline create);\n"
+        "                          'auto': pyrefcheck-baseline.txt when it exists\n"
         "  --color auto|always|never\n"
-        "  --quiet                 no summary line\n"
+        "  --quiet                 no summary line, no progress line (shown on a terminal\n"
+        "                          for runs over 4 files or more)\n"
         "  --report-unused-suppressions  warn (stderr) about ignore comments matching nothing\n"
         "  --max-steps N           per-function exploration budget (block visits)\n"
         "  --max-seconds S         per-function time budget\n"
@@ -156,12 +186,9 @@ static int parse_db_args(cli *c, int argc, char **argv, int i)
                 if (strcmp(next, "open") && strcmp(next, "fixed") && strcmp(next, "suppressed"))
                     return cli_error("--state takes open, fixed or suppressed", next);
                 c->db_state = next;
-            } else if (strcmp(next, "text") == 0)
-                c->format = FMT_TEXT;
-            else if (strcmp(next, "json") == 0)
-                c->format = FMT_JSON;
-            else
-                return cli_error("unknown format (text, json)", next);
+            } else if (!parse_format(next, &c->format) ||
+                       (findings && c->format != FMT_TEXT && c->format != FMT_JSON))
+                return cli_error(findings ? "db findings writes text or json" : "unknown format", next);
         } else if (strcmp(c->db_cmd, "diff") == 0 && a[0] != '-' && nruns < 2) {
             long n;
             if (!parse_long(a, 1, 0x7fffffffL, &n))
@@ -175,8 +202,8 @@ static int parse_db_args(cli *c, int argc, char **argv, int i)
     }
     if (strcmp(c->db_cmd, "diff") == 0 && nruns != 2)
         return cli_error("db diff takes two run numbers", NULL);
-    if (strcmp(c->db_cmd, "export") == 0 && c->format != FMT_JSON)
-        return cli_error("db export writes --format json only", NULL);
+    if (strcmp(c->db_cmd, "export") == 0 && c->format != FMT_JSON && c->format != FMT_SARIF)
+        return cli_error("db export writes --format json or sarif", NULL);
     return 0;
 }
 
@@ -237,12 +264,8 @@ static int parse_args(cli *c, int argc, char **argv)
             cli_push(&c->rules_files, &c->nrules, next);
         } else if (strcmp(a, "--format") == 0) {
             NEED_ARG();
-            if (strcmp(next, "text") == 0)
-                c->format = FMT_TEXT;
-            else if (strcmp(next, "json") == 0)
-                c->format = FMT_JSON;
-            else
-                return cli_error("unknown format (text, json)", next);
+            if (!parse_format(next, &c->format))
+                return cli_error("unknown format (text, json, sarif, github)", next);
         } else if (strcmp(a, "-o") == 0) {
             NEED_ARG();
             c->output = next;
@@ -303,9 +326,37 @@ static int parse_args(cli *c, int argc, char **argv)
         }
 #undef NEED_ARG
     }
+    resolve_auto(c);
     if (c->npaths == 0 && !c->drv.fe.compile_db_dir)
         return cli_error("no input files", NULL);
     return 0;
+}
+
+/* Where `-p auto` looks for compile_commands.json, in order (relative to the
+ * current directory, the repository root when run by pre-commit). */
+static const char *const auto_compile_db_dirs[] = {
+    ".", "build", "builddir", "_build", "out", "cmake-build-debug", "cmake-build-release",
+};
+
+/* Resolves the `auto` values the pre-commit hook passes: `-p auto` becomes
+ * the first directory holding a compile_commands.json (none: no compile
+ * database), `--baseline auto` becomes DEFAULT_BASELINE_PATH when that file
+ * exists (none: no baseline).  Cannot fail. */
+static void resolve_auto(cli *c)
+{
+    if (c->drv.fe.compile_db_dir && strcmp(c->drv.fe.compile_db_dir, "auto") == 0) {
+        c->drv.fe.compile_db_dir = NULL;
+        for (size_t i = 0; i < sizeof auto_compile_db_dirs / sizeof *auto_compile_db_dirs; i++) {
+            char path[512];
+            snprintf(path, sizeof path, "%s/compile_commands.json", auto_compile_db_dirs[i]);
+            if (access(path, R_OK) == 0) {
+                c->drv.fe.compile_db_dir = auto_compile_db_dirs[i];
+                break;
+            }
+        }
+    }
+    if (c->baseline && strcmp(c->baseline, "auto") == 0)
+        c->baseline = access(DEFAULT_BASELINE_PATH, R_OK) == 0 ? DEFAULT_BASELINE_PATH : NULL;
 }
 
 /* Reads PY_MAJOR_VERSION / PY_MINOR_VERSION from patchlevel.h; returns
@@ -370,6 +421,17 @@ static const char *rules_dir(char *buf, size_t len)
 static int kb_has_entry(void *ctx, const char *name)
 {
     return kb_lookup(ctx, name) != NULL;
+}
+
+/* Writes r as SARIF with every rule of the registry described. */
+static void write_sarif(const pr_report *r, FILE *out)
+{
+    pr_rule_info rules[64];
+    int n = 0;
+    for (const ck_rule *k = ck_rules(); k->id && n < 64; k++, n++)
+        rules[n] = (pr_rule_info){ k->id, k->severity, k->summary, NULL, k->help };
+    pr_sarif_options o = { PRC_VERSION, PRC_HOMEPAGE, NULL };
+    pr_write_sarif(r, rules, n, &o, out);
 }
 
 static bool use_color(const cli *c, FILE *out)
@@ -765,6 +827,23 @@ done:
     return rc;
 }
 
+/* `pyrefcheck db export`: the latest run's findings in c's format on
+ * stdout.  Returns 0, or -1 with a message in err. */
+static int export_db(db_context *d, const cli *c, char *err, size_t errlen)
+{
+    pr_report r;
+    pr_init(&r);
+    int rc = db_load_export(d, &r, err, errlen);
+    if (rc == 0) {
+        if (c->format == FMT_SARIF)
+            write_sarif(&r, stdout);
+        else
+            pr_write_json(&r, PRC_VERSION, stdout);
+    }
+    pr_free(&r);
+    return rc;
+}
+
 /* `pyrefcheck db CMD`: returns the exit status. */
 static int run_db_command(const cli *c)
 {
@@ -787,7 +866,7 @@ static int run_db_command(const cli *c)
     else if (strcmp(c->db_cmd, "stats") == 0)
         rc = db_print_stats(d, stdout, err, sizeof err);
     else if (strcmp(c->db_cmd, "export") == 0)
-        rc = db_export_json(d, PRC_VERSION, stdout, err, sizeof err);
+        rc = export_db(d, c, err, sizeof err);
     else
         rc = db_vacuum(d, err, sizeof err);
     db_close(d);
@@ -930,6 +1009,9 @@ int main(int argc, char **argv)
         }
         c.drv.reuse = rs.reused;
     }
+    /* a progress line only for a person watching many files go by */
+    if (!c.quiet && !c.drv.dump_cfg && files.n >= PROGRESS_MIN_FILES && isatty(fileno(stderr)))
+        c.drv.progress = stderr;
     if (drv_run(&c.drv, &files, &report, err, sizeof err) != 0) {
         fprintf(stderr, "pyrefcheck: error: %s\n", err);
         goto done;
@@ -976,6 +1058,10 @@ int main(int argc, char **argv)
     }
     if (c.format == FMT_JSON)
         pr_write_json(&report, PRC_VERSION, out);
+    else if (c.format == FMT_SARIF)
+        write_sarif(&report, out);
+    else if (c.format == FMT_GITHUB)
+        pr_write_github(&report, out);
     else {
         pr_text_options to = { .color = use_color(&c, out), .quiet = c.quiet };
         pr_write_text(&report, &to, out);

@@ -815,9 +815,7 @@ static const char *db_text(sqlite3_stmt *st, int i)
     return (const char *)sqlite3_column_text(st, i);
 }
 
-/* Reads the path of finding id into *steps / *n (malloc'ed, strings too;
- * free with db_free_steps).  Returns 0 or -1. */
-static int db_load_steps(db_context *d, int64_t id, pr_step **steps, int *n, char *err,
+int db_load_steps(db_context *d, int64_t id, pr_step **steps, int *n, char *err,
                          size_t errlen)
 {
     *steps = NULL;
@@ -856,7 +854,7 @@ static int db_load_steps(db_context *d, int64_t id, pr_step **steps, int *n, cha
     return rc == SQLITE_DONE ? 0 : db_fail(d, err, errlen, "cannot read a finding's path");
 }
 
-static void db_free_steps(pr_step *steps, int n)
+void db_free_steps(pr_step *steps, int n)
 {
     for (int i = 0; i < n; i++) {
         free((void *)steps[i].loc.file);

@@ -126,11 +126,12 @@ int db_print_findings(db_context *d, const db_finding_filter *f, FILE *out, char
 int db_print_diff(db_context *d, int64_t run1, int64_t run2, FILE *out, char *err, size_t errlen);
 /* Counts of runs, files and findings by state and rule. */
 int db_print_stats(db_context *d, FILE *out, char *err, size_t errlen);
-/* Writes the open findings the latest finished run saw (or the latest run
- * when none finished), with their paths, in the JSON contract of `check
- * --format json` ("stats" counts what the run recorded).  Returns -1 when
- * there is no run. */
-int db_export_json(db_context *d, const char *version, FILE *out, char *err, size_t errlen);
+/* Adds to r the open findings the latest finished run saw (or the latest
+ * run when none finished) with their paths, its files' errors and
+ * incomplete analyses, and the counts it recorded, for `db export` to write
+ * with any report writer.  Returns -1 when there is no run or on error
+ * (message in err; r may hold part of the run). */
+int db_load_export(db_context *d, pr_report *r, char *err, size_t errlen);
 /* Checkpoints the write-ahead log and rebuilds the file compactly. */
 int db_vacuum(db_context *d, char *err, size_t errlen);
 

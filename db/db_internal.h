@@ -34,6 +34,10 @@ struct db_context {
 /* The cached statement id, reset with no bindings; NULL on error (message
  * in err). */
 sqlite3_stmt *db_stmt(db_context *d, db_sql_id id, char *err, size_t errlen);
+/* Reads the path of finding id into *steps / *n (malloc'ed, strings too;
+ * free with db_free_steps, also after a failure).  Returns 0 or -1. */
+int db_load_steps(db_context *d, int64_t id, pr_step **steps, int *n, char *err, size_t errlen);
+void db_free_steps(pr_step *steps, int n);
 /* Writes "path: what: sqlite's message" to err; returns -1. */
 int db_fail(db_context *d, char *err, size_t errlen, const char *what);
 

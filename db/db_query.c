@@ -5,6 +5,7 @@
 #include "db.h"
 #include "db_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *db_col(sqlite3_stmt *st, int i)
@@ -227,37 +228,7 @@ int db_vacuum(db_context *d, char *err, size_t errlen)
     return db_done(d, st, rc, err, errlen);
 }
 
-/* Writes a location's fields as json.c does ("file", "line", "column"). */
-static void db_json_loc(FILE *out, const char *file, int line, int col)
-{
-    fputs("\"file\": ", out);
-    db_json_str(out, file ? file : "");
-    fprintf(out, ", \"line\": %d, \"column\": %d", line, col);
-}
-
-/* Writes finding id's path steps as json.c does.  Returns 0 or -1. */
-static int db_export_steps(db_context *d, int64_t id, FILE *out, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = db_stmt(d, DB_SQL_FINDING_STEPS, err, errlen);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
-    int rc, k = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fputs(k++ ? ",\n       {" : "\n       {", out);
-        db_json_loc(out, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
-                    sqlite3_column_int(st, 2));
-        fputs(", \"message\": ", out);
-        db_json_str(out, db_col(st, 3));
-        if (sqlite3_column_type(st, 4) != SQLITE_NULL)
-            fprintf(out, ", \"refs\": %d", sqlite3_column_int(st, 4));
-        fputc('}', out);
-    }
-    fputs("]}", out);
-    return db_done(d, st, rc, err, errlen);
-}
-
-int db_export_json(db_context *d, const char *version, FILE *out, char *err, size_t errlen)
+int db_load_export(db_context *d, pr_report *r, char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(d, DB_SQL_EXPORT_RUN, err, errlen);
     if (!st)
@@ -271,92 +242,85 @@ int db_export_json(db_context *d, const char *version, FILE *out, char *err, siz
         return -1;
     }
     int64_t run = sqlite3_column_int64(st, 0);
-    long long files = sqlite3_column_int64(st, 1), failed = sqlite3_column_int64(st, 2),
-              functions = sqlite3_column_int64(st, 3);
-    double seconds = sqlite3_column_double(st, 5);
+    pr_stats stats = {0};
+    stats.files = (long)sqlite3_column_int64(st, 1);
+    stats.files_failed = (long)sqlite3_column_int64(st, 2);
+    stats.functions = (long)sqlite3_column_int64(st, 3);
+    stats.seconds = sqlite3_column_double(st, 5);
     sqlite3_reset(st);
 
-    st = db_stmt(d, DB_SQL_EXPORT_FINDINGS, err, errlen);
-    if (!st)
+    if (!(st = db_stmt(d, DB_SQL_EXPORT_FINDINGS, err, errlen)))
         return -1;
     sqlite3_bind_int64(st, 1, run);
-    fputs("{\n  \"tool\": {\"name\": \"pyrefcheck\", \"version\": ", out);
-    db_json_str(out, version);
-    fputs("},\n  \"findings\": [", out);
-    int n = 0;
+    char last_path[4096] = "";
+    int file_index = -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *path = db_col(st, 1);
         const char *loc_file = (const char *)sqlite3_column_text(st, 2);
-        fputs(n++ ? ",\n    {" : "\n    {", out);
-        fputs("\"rule\": ", out);
-        db_json_str(out, db_col(st, 3));
-        fputs(", \"severity\": ", out);
-        db_json_str(out, db_col(st, 4));
-        fputs(", ", out);
-        db_json_loc(out, loc_file ? loc_file : path, sqlite3_column_int(st, 6),
-                    sqlite3_column_int(st, 7));
-        fputs(", \"function\": ", out);
-        db_json_str(out, db_col(st, 5));
-        fputs(", \"message\": ", out);
-        db_json_str(out, db_col(st, 8));
-        fputs(", \"fingerprint\": ", out);
-        db_json_str(out, db_col(st, 9));
-        fputs(", \"validation\": ", out);
-        if (sqlite3_column_type(st, 10) != SQLITE_NULL)
-            db_json_str(out, db_col(st, 10));
-        else
-            fputs("null", out);
-        fputs(",\n     \"path\": [", out);
-        if (db_export_steps(d, sqlite3_column_int64(st, 0), out, err, errlen) != 0) {
+        if (file_index < 0 || strcmp(last_path, path) != 0) {
+            file_index++;
+            snprintf(last_path, sizeof last_path, "%s", path);
+        }
+        pr_finding f = {0};
+        f.rule = db_col(st, 3);
+        f.severity = db_col(st, 4);
+        f.loc.file = loc_file ? loc_file : path;
+        f.loc.line = (uint32_t)sqlite3_column_int(st, 6);
+        f.loc.col = (uint32_t)sqlite3_column_int(st, 7);
+        f.function = db_col(st, 5);
+        f.message = db_col(st, 8);
+        snprintf(f.fingerprint, sizeof f.fingerprint, "%s", db_col(st, 9));
+        f.validation = sqlite3_column_type(st, 10) != SQLITE_NULL ? db_col(st, 10) : NULL;
+        f.file_index = file_index;
+        if (db_load_steps(d, sqlite3_column_int64(st, 0), &f.steps, &f.nsteps, err, errlen) != 0 ||
+            pr_add_finding(r, &f) != 0) {
+            if (!*err)
+                snprintf(err, errlen, "%s: out of memory", d->path);
+            db_free_steps(f.steps, f.nsteps);
             sqlite3_reset(st);
             return -1;
         }
+        db_free_steps(f.steps, f.nsteps);
     }
     if (db_done(d, st, rc, err, errlen) != 0)
         return -1;
-    fputs(n ? "\n  ],\n  \"errors\": [" : "],\n  \"errors\": [", out);
     if (!(st = db_stmt(d, DB_SQL_EXPORT_ERRORS, err, errlen)))
         return -1;
     sqlite3_bind_int64(st, 1, run);
     int k = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fputs(k++ ? ",\n    {\"file\": " : "\n    {\"file\": ", out);
-        db_json_str(out, db_col(st, 0));
-        fputs(", \"message\": ", out);
-        db_json_str(out, db_col(st, 1));
-        fputc('}', out);
-    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (pr_add_error(r, db_col(st, 0), k++, db_col(st, 1)) != 0) {
+            sqlite3_reset(st);
+            snprintf(err, errlen, "%s: out of memory", d->path);
+            return -1;
+        }
     if (db_done(d, st, rc, err, errlen) != 0)
         return -1;
-    fputs(k ? "\n  ],\n  \"incomplete\": [" : "],\n  \"incomplete\": [", out);
     if (!(st = db_stmt(d, DB_SQL_EXPORT_NOTES, err, errlen)))
         return -1;
     sqlite3_bind_int64(st, 1, run);
-    k = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        fputs(k++ ? ",\n    {" : "\n    {", out);
-        db_json_loc(out, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int(st, 2),
-                    sqlite3_column_int(st, 3));
-        fputs(", \"function\": ", out);
-        db_json_str(out, db_col(st, 1));
-        fputs(", \"reason\": ", out);
-        db_json_str(out, db_col(st, 4));
-        fputc('}', out);
+        src_loc l = { (const char *)sqlite3_column_text(st, 0), (uint32_t)sqlite3_column_int(st, 2),
+                      (uint32_t)sqlite3_column_int(st, 3) };
+        if (pr_add_incomplete(r, l.file, db_col(st, 1), l, db_col(st, 4)) != 0) {
+            sqlite3_reset(st);
+            snprintf(err, errlen, "%s: out of memory", d->path);
+            return -1;
+        }
     }
     if (db_done(d, st, rc, err, errlen) != 0)
         return -1;
     if (!(st = db_stmt(d, DB_SQL_EXPORT_COUNTS, err, errlen)))
         return -1;
     sqlite3_bind_int64(st, 1, run);
-    double c[4] = { 0, 0, 0, 0 };
-    if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        for (int i = 0; i < 4; i++)
-            c[i] = sqlite3_column_double(st, i);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        stats.files_skipped = (long)sqlite3_column_int64(st, 0);
+        stats.functions_incomplete = (long)sqlite3_column_int64(st, 1);
+        stats.cfg_blocks = (long)sqlite3_column_int64(st, 2);
+        stats.paths = (long)sqlite3_column_int64(st, 3);
+    }
     if (db_done(d, st, rc == SQLITE_ROW ? SQLITE_DONE : rc, err, errlen) != 0)
         return -1;
-    fprintf(out, "%s,\n  \"stats\": {\"files\": %lld, \"files_skipped\": %.0f, "
-            "\"files_failed\": %lld, \"functions\": %lld, \"functions_incomplete\": %.0f, "
-            "\"cfg_blocks\": %.0f, \"paths\": %.0f, \"findings\": %d, \"seconds\": %.3f}\n}\n",
-            k ? "\n  ]" : "]", files, c[0], failed, functions, c[1], c[2], c[3], n, seconds);
+    pr_add_stats(r, &stats);
     return 0;
 }

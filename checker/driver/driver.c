@@ -128,6 +128,7 @@ typedef struct drv_shared {
     pr_report *out;
     pthread_mutex_t lock;
     int next;               /* next file index to take */
+    int started, todo;      /* files taken so far, files to analyse (progress line) */
     pthread_mutex_t dump_lock;
 } drv_shared;
 
@@ -256,6 +257,12 @@ static void *drv_worker(void *arg)
             if (sh->o->reuse && sh->o->reuse[idx])
                 idx = -1;
         }
+        if (idx >= 0 && sh->o->progress) {
+            /* erase the line, then "[n/total] path"; flushed so it shows now */
+            fprintf(sh->o->progress, "\r\033[K[%d/%d] %s", ++sh->started, sh->todo,
+                    sh->files->paths[idx]);
+            fflush(sh->o->progress);
+        }
         pthread_mutex_unlock(&sh->lock);
         if (idx < 0)
             break;
@@ -282,7 +289,7 @@ int drv_run(const drv_options *o, const drv_files *files, pr_report *out, char *
     if (!probe)
         return -1;
     fe_close(probe);
-    drv_shared sh = { .o = o, .files = files, .out = out };
+    drv_shared sh = { .o = o, .files = files, .out = out, .todo = todo };
     pthread_mutex_init(&sh.lock, NULL);
     pthread_mutex_init(&sh.dump_lock, NULL);
     int jobs = o->jobs < 1 ? 1 : o->jobs;
@@ -310,6 +317,10 @@ int drv_run(const drv_options *o, const drv_files *files, pr_report *out, char *
     }
     pthread_mutex_destroy(&sh.lock);
     pthread_mutex_destroy(&sh.dump_lock);
+    if (o->progress && sh.started > 0) {
+        fputs("\r\033[K", o->progress);
+        fflush(o->progress);
+    }
     pr_sort(out);
     out->stats.seconds = drv_now() - t0;
     return 0;

@@ -25,6 +25,8 @@ typedef struct drv_options {
                                from the results database); NULL: analyse all */
     pr_stats *file_stats;   /* per file, filled by drv_run (caller-owned, zeroed
                                by the caller); NULL: not wanted */
+    FILE *progress;         /* a terminal: one "[n/total] file" line rewritten as
+                               files start, erased at the end; NULL: none */
 } drv_options;
 
 /* A growable list of file paths (malloc'ed strings). */

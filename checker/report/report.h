@@ -129,4 +129,37 @@ void pr_write_text(const pr_report *r, const pr_text_options *o, FILE *out);
 /* Writes the JSON contract (README "JSON output"). */
 void pr_write_json(const pr_report *r, const char *version, FILE *out);
 
+/* What the structured formats say about a rule (from the checks' registry;
+ * strings borrowed). */
+typedef struct pr_rule_info {
+    const char *id;
+    const char *severity;    /* "warning" or "error": the default level */
+    const char *summary;     /* one line */
+    const char *description; /* longer text, or NULL for the summary */
+    const char *help;        /* how to fix it */
+} pr_rule_info;
+
+typedef struct pr_sarif_options {
+    const char *version;          /* tool version */
+    const char *information_uri;  /* the tool's documentation; rule help links hang off it */
+    const char *root;             /* SRCROOT for relative URIs; NULL: the current directory */
+} pr_sarif_options;
+
+/* Writes a SARIF 2.1.0 log with one run: a rule entry for each of rules,
+ * a result per finding with its path as a codeFlow, and parse errors and
+ * incomplete analyses as tool notifications. */
+void pr_write_sarif(const pr_report *r, const pr_rule_info *rules, int nrules,
+                    const pr_sarif_options *o, FILE *out);
+
+/* GitHub's limit on annotations shown per type ("warning", "error") for
+ * one step; the rest stay in the log only. */
+enum { PR_GITHUB_ANNOTATION_CAP = 10 };
+
+/* Writes GitHub Actions workflow commands: "::warning file=F,line=L,col=C,
+ * title=T::message" with the path folded into the message, for the first
+ * PR_GITHUB_ANNOTATION_CAP findings of each level; the others as plain
+ * compiler-style lines, then one "::notice" saying how many were not
+ * annotated.  Parse errors become "::error" commands (same cap). */
+void pr_write_github(const pr_report *r, FILE *out);
+
 #endif

@@ -142,5 +142,26 @@ J
 "$BIN" --no-db --format json -j4 "$TMP/tree/sub" "$TMP/leaky.c" "$TMP/clean.c" | python3 -c "import json,sys; print(sorted((f['file'],f['line']) for f in json.load(sys.stdin)['findings']))" > "$TMP/j4"
 cmp -s "$TMP/j1" "$TMP/j4" && ok "-j4 equals -j1" || bad "-j4 equals -j1" "$(cat "$TMP/j1") vs $(cat "$TMP/j4")"
 
+# the progress line: on a terminal (script(1) gives the run one) for runs over 4 files or more,
+# erased at the end; never when stderr is a file or a pipe, or with --quiet
+mkdir -p "$TMP/many"
+for i in 1 2 3 4 5; do cp "$TMP/clean.c" "$TMP/many/c$i.c"; done
+if command -v script > /dev/null; then
+    script -qfec "'$BIN' --no-db -j1 '$TMP/many' 2> '$TMP/tty.err'" /dev/null > /dev/null 2>&1
+    script -qfec "'$BIN' --no-db -j1 '$TMP/many'" /dev/null > "$TMP/tty.out" 2>&1
+    n=$(grep -o '\[[0-9]/5\]' "$TMP/tty.out" | tr '\n' ' ')
+    [[ "$n" == "[1/5] [2/5] [3/5] [4/5] [5/5] " ]] && ok "progress line on a terminal: [n/total] per file" \
+        || bad "progress line on a terminal" "$n"
+    python3 -c 'import re,sys; d=open(sys.argv[1],"rb").read(); sys.exit(0 if re.search(rb"c5\.c\r\x1b\[Kpyrefcheck: 5 files", d) else 1)' "$TMP/tty.out" \
+        && ok "progress line erased before the summary" || bad "progress line erased" "$(tail -c 120 "$TMP/tty.out" | od -c | tail -4)"
+    [[ ! -s "$TMP/tty.err" ]] && ok "no progress line when stderr is a file" || bad "no progress when stderr is a file" "$(od -c "$TMP/tty.err" | head -3)"
+    script -qfec "'$BIN' --no-db -j1 --quiet '$TMP/many'" /dev/null > "$TMP/tty.q" 2>&1
+    [[ $(grep -c '\[1/5\]' "$TMP/tty.q") -eq 0 ]] && ok "no progress line with --quiet" || bad "--quiet progress" "$(cat "$TMP/tty.q")"
+    script -qfec "'$BIN' --no-db -j1 '$TMP/many/c1.c' '$TMP/many/c2.c' '$TMP/many/c3.c'" /dev/null > "$TMP/tty.3" 2>&1
+    [[ $(grep -c '\[1/3\]' "$TMP/tty.3") -eq 0 ]] && ok "no progress line for 3 files" || bad "progress for 3 files" "$(cat "$TMP/tty.3")"
+else
+    bad "progress line" "script(1) (bsdutils) is not installed"
+fi
+
 echo "$PASS passed, $FAIL failed"
 [[ $FAIL -eq 0 ]]
