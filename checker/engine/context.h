@@ -87,6 +87,9 @@ typedef struct en_retacc {
     uint32_t released_all;   /* param bits released (refs < 0 or NULL) on every return */
     uint32_t stored_all;     /* param bits stored without a reference of their own */
     uint32_t released_any;   /* param bits released on some return */
+    uint32_t released_fail_all; /* param bits released on every failure return */
+    uint32_t released_ok_any;   /* param bits released on some success return */
+    int nfail;               /* failure returns (NULL, or -1 from an int function) */
     uint32_t out_new_all;    /* PyObject ** params holding a new reference on success */
     uint32_t out_seen;       /* ... that were written on some success path */
     int nsuccess;

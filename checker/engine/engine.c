@@ -613,6 +613,11 @@ static void en_make_summary(en_ctx *cx, en_summary *sum)
             /* stored (set_ptr(&self->text, value)), released or handed back
              * on every path: the helper takes the caller's reference */
             e->arg[i] = KB_ARG_STEAL;
+        /* released on every failure return and on no other (Pillow's
+         * get_unpacker): the caller's reference is gone only when it fails */
+        else if (acc->nret > 0 && acc->nfail > 0 && e->fail != KB_FAIL_NEVER &&
+                 (acc->released_fail_all & (1u << i)) && !(acc->released_ok_any & (1u << i)))
+            e->arg[i] = KB_ARG_RELEASE_FAIL;
         if (an->steals & (1u << i))
             e->arg[i] = KB_ARG_STEAL;
         if (acc->nsuccess > 0 && (acc->out_new_all & acc->out_seen & (1u << i)))

@@ -253,6 +253,13 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
     /* out-parameters written with a new reference on success paths */
     bool success = v < 0 || (st->syms[v].kind == SK_OBJ && st->syms[v].null != NL_NULL) ||
                    (st->syms[v].kind == SK_INT && st->syms[v].lo >= 0);
+    bool failure = v >= 0 && ((st->syms[v].kind == SK_OBJ && st->syms[v].null == NL_NULL) ||
+                              (st->syms[v].kind == SK_INT && st->syms[v].lo == -1 && st->syms[v].hi == -1));
+    if (failure) {
+        acc->released_fail_all = acc->nfail == 0 ? released : (acc->released_fail_all & released);
+        acc->nfail++;
+    } else
+        acc->released_ok_any |= released;
     if (success) {
         uint32_t out_new = 0;
         for (int i = 0; i < cx->f->nparams && i < 32; i++) {

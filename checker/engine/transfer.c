@@ -649,7 +649,8 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
             st->syms[s].null == NL_UNKNOWN)
             st->syms[s].null = NL_NONNULL;
         if (sy->kind == SK_OBJ && !(fl & (KB_ARG_DECREF | KB_ARG_XDECREF | KB_ARG_STEAL |
-                                          KB_ARG_STEAL_OK | KB_ARG_CLEAR | KB_ARG_ASSIGN_DST)))
+                                          KB_ARG_STEAL_OK | KB_ARG_RELEASE_FAIL | KB_ARG_CLEAR |
+                                          KB_ARG_ASSIGN_DST)))
             en_fire(cx, st, CK_USE, s, loc, api, (fl & KB_ARG_NULLOK) != 0);
     }
     if (st->dead)
@@ -807,6 +808,8 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
         }
         if ((fl & KB_ARG_STEAL) || ((fl & KB_ARG_STEAL_OK) && outcome == OUT_OK))
             en_steal(cx, st, s, i == 0 ? -1 : container, api, loc);
+        if ((fl & KB_ARG_RELEASE_FAIL) && outcome == OUT_ERROR)
+            en_release(cx, st, s, api, loc, true, via_cell ? EN_VIA_CELL_KEEP : 0);
         if ((fl & KB_ARG_KEEP) && st->syms[s].kind == SK_OBJ) {
             st->syms[s].flags |= SF_KEPT;
         }

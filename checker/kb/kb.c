@@ -63,6 +63,7 @@ static const struct {
     {"borrow", KB_ARG_BORROW, true},
     {"steal", KB_ARG_STEAL, true},
     {"steal-on-success", KB_ARG_STEAL_OK, true},
+    {"release-on-failure", KB_ARG_RELEASE_FAIL, true},
     {"incref", KB_ARG_INCREF, true},
     {"xincref", KB_ARG_XINCREF, true},
     {"decref", KB_ARG_DECREF, true},
@@ -83,7 +84,7 @@ static const struct {
 };
 #define N_ARG_FLAGS (sizeof arg_flag_names / sizeof arg_flag_names[0])
 
-#define EFFECT_BITS (KB_ARG_BORROW | KB_ARG_STEAL | KB_ARG_STEAL_OK |        \
+#define EFFECT_BITS (KB_ARG_BORROW | KB_ARG_STEAL | KB_ARG_STEAL_OK | KB_ARG_RELEASE_FAIL | \
     KB_ARG_INCREF | KB_ARG_XINCREF | KB_ARG_DECREF | KB_ARG_XDECREF |        \
     KB_ARG_OUT_NEW | KB_ARG_OUT_BORROW | KB_ARG_INOUT_STEAL | KB_ARG_CLEAR | \
     KB_ARG_ASSIGN_DST | KB_ARG_ASSIGN_SRC | KB_ARG_VISIT)

@@ -64,6 +64,8 @@ enum {
                                       (PyList_Append, PyDict_SetItem): it stays alive */
     KB_ARG_OWNED       = 1u << 19, /* slot functions: the object is being destroyed and the
                                       function owns what it holds (tp_dealloc's self) */
+    KB_ARG_RELEASE_FAIL = 1u << 20, /* released (NULL allowed) only when the call fails:
+                                      helpers that clean up their argument on error */
 };
 
 /* Kinds of format strings (for format-driven functions). */
