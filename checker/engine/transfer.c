@@ -806,7 +806,17 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
             en_event_add(cx, st, EV_NULL_ASSIGN, s, loc,
                          call->kids[i + argoff]->name ? call->kids[i + argoff]->name : api, NULL, 0);
         }
-        if ((fl & KB_ARG_STEAL) || ((fl & KB_ARG_STEAL_OK) && outcome == OUT_OK))
+        /* a helper of this file inferred to store its argument without a
+         * reference of its own (no annotation says it steals): for a caller
+         * that does not own one, that is a store on credit, as
+         * `ev->vec = self; Py_INCREF(self);` is (pyrsistent's
+         * initializeEvolver(evolver, self, NULL); Py_INCREF(self);) */
+        bool annotated = call->kind == AX_CALL && call->annot && i < 32 &&
+                         (call->annot->steals & (1u << i));
+        if (k->summary && (fl & KB_ARG_STEAL) && !annotated && s >= 0 && st->syms[s].kind == SK_OBJ &&
+            st->syms[s].refs <= 0 && !(st->syms[s].flags & SF_DEAD))
+            en_escape(cx, st, s, api, loc);
+        else if ((fl & KB_ARG_STEAL) || ((fl & KB_ARG_STEAL_OK) && outcome == OUT_OK))
             en_steal(cx, st, s, i == 0 ? -1 : container, api, loc);
         if ((fl & KB_ARG_RELEASE_FAIL) && outcome == OUT_ERROR)
             en_release(cx, st, s, api, loc, true, via_cell ? EN_VIA_CELL_KEEP : 0);
