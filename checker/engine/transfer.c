@@ -659,7 +659,9 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
     /* the result */
     int r = -1;
     bool obj_result = k->ret == KB_RET_NEW || k->ret == KB_RET_BORROWED || k->ret == KB_RET_NULL;
-    if (k->ret_same_as >= 0 && k->ret_same_as < nargs && args[k->ret_same_as] >= 0) {
+    /* the argument handed back (Py_NewRef, a helper returning `self`):
+     * only when the call succeeds; a failed call returns NULL */
+    if (k->ret_same_as >= 0 && k->ret_same_as < nargs && args[k->ret_same_as] >= 0 && outcome == OUT_OK) {
         r = args[k->ret_same_as];
         uint32_t fl = kb_arg_flags(k, k->ret_same_as);
         if (k->ret == KB_RET_NEW && !(fl & (KB_ARG_INCREF | KB_ARG_XINCREF)))
