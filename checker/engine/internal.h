@@ -43,6 +43,7 @@ enum {
     SF_DYING     = 1u << 9,  /* tp_dealloc's self: what it holds is ours to release */
     SF_CELL_GONE = 1u << 10, /* the field's reference was released (Py_CLEAR, Py_SETREF) */
     SF_TAKEN     = 1u << 11, /* the reference a field held, taken over when it was overwritten */
+    SF_LEN_OF    = 1u << 12, /* integer: the length of the object `owner` (PyList_GET_SIZE) */
 };
 
 /* Relations attached to the integer result of a comparison, so that a

@@ -208,9 +208,16 @@ int st_compact(en_state *st, int keep_first, int *map)
     for (bool changed = true; changed;) {
         changed = false;
         for (int i = n - 1; i >= 0; i--) {
+            const en_sym *s = &st->syms[i];
+            /* a known non-zero length of a live object: which of its
+             * indexes exist (PyList_GetItem cannot fail below it) */
+            if (!map[i] && (s->flags & SF_LEN_OF) && s->lo > 0 && s->owner >= 0 && s->owner < n &&
+                map[s->owner]) {
+                map[i] = 1;
+                changed = true;
+            }
             if (!map[i])
                 continue;
-            const en_sym *s = &st->syms[i];
             int deps[4] = { s->owner, s->rel_a, s->rel_b, -1 };
             for (int k = 0; k < 3; k++) {
                 int d = deps[k];

@@ -596,6 +596,25 @@ static int en_unknown_call(en_ctx *cx, en_state *st, const ast_expr *call, const
     return r;
 }
 
+/* Whether argument ii (an integer) is known to lie in [0, n) where n is
+ * the smallest length known for argument ci (a length read on this path
+ * and refined by its branches).  A list could shrink afterwards; lengths
+ * are read right before the indexing in practice. */
+static bool en_index_in_range(const en_state *st, const int *args, int nargs, int ci, int ii)
+{
+    if (ci < 0 || ii < 0 || ci >= nargs || ii >= nargs || args[ci] < 0 || args[ii] < 0)
+        return false;
+    const en_sym *x = &st->syms[args[ii]];
+    if (x->kind != SK_INT || x->lo < 0)
+        return false;
+    for (int j = 0; j < st->nsyms; j++) {
+        const en_sym *n = &st->syms[j];
+        if ((n->flags & SF_LEN_OF) && n->kind == SK_INT && n->owner == args[ci] && x->hi < n->lo)
+            return true;
+    }
+    return false;
+}
+
 /* Evaluates a call (or a collapsed macro) with knowledge-base entry k. */
 static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const kb_entry *k,
                          const int *args, int nargs)
@@ -622,6 +641,11 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
         if (ae && ae->kind == AX_INT && a->kind == SK_INT && a->lo >= -5 && a->hi <= 256)
             nout = 1;
     }
+    /* PyList_GetItem(l, 0) after `PyList_GET_SIZE(l) != 7` was false: an
+     * index known to be inside the container's known length cannot fail */
+    if (k->range_container > 0 && en_index_in_range(st, args, nargs, k->range_container - 1,
+                                                    k->range_index - 1))
+        nout = 1;
     int outcome = map[en_choose(cx, nout)];
     src_loc loc = call->loc;
 
@@ -726,6 +750,16 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
             break;
         default:
             break;
+        }
+        /* PyTuple_GET_SIZE(t): remember whose length it is, so a branch on
+         * it tells which indexes of t exist */
+        int lo_arg = k->len_of - 1;
+        if (lo_arg >= 0 && lo_arg < nargs && args[lo_arg] >= 0 && st->syms[args[lo_arg]].kind == SK_OBJ &&
+            outcome == OUT_OK) {
+            rs->flags |= SF_LEN_OF;
+            rs->owner = args[lo_arg];
+            if (rs->lo < 0)
+                rs->lo = 0;
         }
         if (k->has_range && outcome == OUT_OK) {
             if (k->range_lo > rs->lo)

@@ -618,6 +618,10 @@ int kb_entry_format(const kb_entry *e, char *buf, size_t len)
         out(&o, " ok=%s", kb__ok_names[e->ok]);
     if (e->small_int_arg >= 0)
         out(&o, " small-int=%d", e->small_int_arg);
+    if (e->len_of > 0)
+        out(&o, " len-of=%d", e->len_of - 1);
+    if (e->range_container > 0)
+        out(&o, " in-range=%d:%d", e->range_container - 1, e->range_index - 1);
     if (e->fmt != KB_FMT_NONE)
         out(&o, " fmt=%s", kb_format_name(e->fmt));
     if (e->py_min || e->py_max) {
@@ -980,12 +984,12 @@ static int stage_node(lctx *c, kb_node *n)
 enum {
     K_RET, K_SAME, K_OWNER, K_FAIL, K_FAILEXC, K_SETSEXC, K_CLEARSEXC,
     K_EXCPROBE, K_NORETURN, K_NOGIL, K_GIL, K_MACRO, K_RETSTMT, K_IMMORTAL,
-    K_FMT, K_PY, K_ARGS, K_OK, K_SMALLINT, K_COUNT
+    K_FMT, K_PY, K_ARGS, K_OK, K_SMALLINT, K_LENOF, K_INRANGE, K_COUNT
 };
 static const char *const entry_keys[K_COUNT] = {
     "ret", "same", "owner", "fail", "fail-exc", "sets-exc", "clears-exc",
     "exc-probe", "noreturn", "nogil", "gil", "macro", "returns-stmt",
-    "immortal", "fmt", "py", "args", "ok", "small-int",
+    "immortal", "fmt", "py", "args", "ok", "small-int", "len-of", "in-range",
 };
 
 /* An entry name: a C identifier, or "slot:" and one for the function
@@ -1032,7 +1036,7 @@ static int parse_entry(lctx *c, const tok *t, int nt)
         if (kk == K_COUNT)
             return lerr(c, "unknown key '%.*s' (keys: ret same owner fail fail-exc sets-exc "
                         "clears-exc exc-probe noreturn nogil gil macro returns-stmt immortal fmt "
-                        "py args ok small-int)", TQ(key));
+                        "py args ok small-int len-of in-range)", TQ(key));
         if (seen[kk])
             return lerr(c, "key '%s' given twice", entry_keys[kk]);
         seen[kk] = true;
@@ -1077,6 +1081,26 @@ static int parse_entry(lctx *c, const tok *t, int nt)
         case K_SMALLINT:
             rc = parse_int(c, key, val, 0, KB_MAX_ARGS - 1, &e->small_int_arg);
             break;
+        case K_LENOF:
+            rc = parse_int(c, key, val, 0, KB_MAX_ARGS - 1, &iv);
+            e->len_of = iv + 1;
+            break;
+        case K_INRANGE: {
+            /* C:I, two argument positions */
+            const char *colon = memchr(val.s, ':', val.n);
+            tok a = { val.s, colon ? (size_t)(colon - val.s) : val.n };
+            tok b = { colon ? colon + 1 : "", colon ? val.n - a.n - 1 : 0 };
+            int ci = 0, ii = 0;
+            if (!colon)
+                rc = lerr(c, "in-range: expected CONTAINER:INDEX argument positions, got '%.*s'",
+                          TQ(val));
+            else if ((rc = parse_int(c, key, a, 0, KB_MAX_ARGS - 1, &ci)) == 0 &&
+                     (rc = parse_int(c, key, b, 0, KB_MAX_ARGS - 1, &ii)) == 0) {
+                e->range_container = ci + 1;
+                e->range_index = ii + 1;
+            }
+            break;
+        }
         }
         if (rc < 0)
             return -1;

@@ -110,6 +110,10 @@ typedef struct kb_entry {
                                 (the interpreter's cached small ints) */
     bool has_range;          /* summaries: every successful int result lies in */
     long long range_lo, range_hi; /* [range_lo, range_hi] */
+    int len_of;              /* len-of=N: the int result is the length of argument N
+                                (stored N + 1; 0: none) */
+    int range_container;     /* in-range=C:I: the call fails only when argument I is */
+    int range_index;         /* outside [0, len(argument C)) (both stored + 1; 0: none) */
 } kb_entry;
 
 /* kb_entry.ok: what a successful fail=neg call returns */
