@@ -90,6 +90,9 @@ typedef struct en_retacc {
     uint32_t released_fail_all; /* param bits released on every failure return */
     uint32_t released_ok_any;   /* param bits released on some success return */
     int nfail;               /* failure returns (NULL, or -1 from an int function) */
+    uint32_t zero_out_null;  /* PyObject ** params NULL on every `return 0` */
+    uint32_t pos_out_set;    /* ... and non-NULL on every positive return */
+    int nzero_out, npos_out, nother_ok; /* returns of 0, of > 0, of an unknown >= 0 */
     uint32_t out_new_all;    /* PyObject ** params holding a new reference on success */
     uint32_t out_seen;       /* ... that were written on some success path */
     int nsuccess;

@@ -599,6 +599,11 @@ static void en_make_summary(en_ctx *cx, en_summary *sum)
                 e->ok = KB_OK_ZERO;
             else if (acc->maybe_neg_ret > 0)
                 e->fail = KB_FAIL_NEG_AMBIGUOUS;
+            /* a PyDict_GetItemRef wrapper: -1 error, 0 and *out NULL when
+             * absent, 1 and *out a new reference when found */
+            if (e->fail == KB_FAIL_NEG && acc->nzero_out > 0 && acc->npos_out > 0 && acc->nother_ok == 0 &&
+                (acc->zero_out_null & acc->pos_out_set & acc->out_new_all & acc->out_seen))
+                e->fail = KB_FAIL_NEG_OR_ZERO_ABSENT;
         } else if (acc->zero_ret > 0 && acc->zero_no_exc == 0 && acc->other_int_ret > 0) {
             /* 0 with an exception, non-zero otherwise (converters, checks) */
             e->fail = KB_FAIL_ZERO;

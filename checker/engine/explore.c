@@ -277,6 +277,27 @@ static void en_return(en_ctx *cx, en_state *st, cfg_block *b, int v)
         }
         acc->out_new_all = acc->nsuccess == 0 ? out_new : (acc->out_new_all & out_new);
         acc->nsuccess++;
+        /* PyDict_GetItemRef-like helpers: 0 with *out NULL (absent), 1 with
+         * *out set (found), -1 on error */
+        if (v >= 0 && st->syms[v].kind == SK_INT) {
+            uint32_t nulls = 0, sets = 0;
+            for (int i = 0; i < cx->f->nparams && i < 32; i++) {
+                if (cx->f->params[i]->ty != TY_OBJPTR)
+                    continue;
+                int c = st_cell_get(st, en_intern(cx, pa_printf(cx->a, "*%s", cx->f->params[i]->name)));
+                if (c >= 0 && st->syms[c].null == NL_NULL)
+                    nulls |= 1u << i;
+                if (c >= 0 && st->syms[c].null == NL_NONNULL)
+                    sets |= 1u << i;
+            }
+            const en_sym *r = &st->syms[v];
+            if (r->lo == 0 && r->hi == 0)
+                acc->zero_out_null = acc->nzero_out++ == 0 ? nulls : (acc->zero_out_null & nulls);
+            else if (r->lo >= 1)
+                acc->pos_out_set = acc->npos_out++ == 0 ? sets : (acc->pos_out_set & sets);
+            else
+                acc->nother_ok++;
+        }
     }
 }
 
