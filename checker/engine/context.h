@@ -113,6 +113,8 @@ struct en_ctx {
     double t0;
     const char *incomplete;
     int choice_call;         /* which call takes a non-default outcome (-1 none) */
+    bool init_local;         /* evaluating the initializer list of a local array or
+                                struct: its elements stay the function's */
     int choice_outcome;
     int ncalls;              /* calls met in the current evaluation */
     int arity[EN_MAX_CALLS];

@@ -107,7 +107,12 @@ static int en_eval_forks(en_ctx *cx, en_state *st, const ir_insn *insn, const as
         int v = -1;
         if (insn) {
             if (insn->kind == IR_DECL) {
+                /* `PyObject *stack[2] = {a, b};`: an argument vector, not a store */
+                cx->init_local = insn->expr && insn->expr->kind == AX_INIT_LIST && insn->var &&
+                                 (insn->var->kind == VAR_LOCAL || insn->var->kind == VAR_TEMP) &&
+                                 (insn->var->is_array || insn->var->ty == TY_OTHER);
                 v = insn->expr ? en_eval(cx, s, insn->expr) : -1;
+                cx->init_local = false;
                 if (!s->dead && insn->var) {
                     if (!insn->expr && insn->var->id >= 0 && insn->var->id < s->nvars)
                         s->vars[insn->var->id] = -1;

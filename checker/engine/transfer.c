@@ -1270,7 +1270,7 @@ static int en_eval_body(en_ctx *cx, en_state *st, const ast_expr *e)
     case AX_INIT_LIST:
         for (int i = 0; i < e->nkids && !st->dead; i++) {
             int s = en_eval(cx, st, e->kids[i]);
-            if (s >= 0 && st->syms[s].kind == SK_OBJ)
+            if (s >= 0 && st->syms[s].kind == SK_OBJ && !cx->init_local)
                 en_escape(cx, st, s, "an initializer", e->loc);
         }
         return en_fresh(st, e->ty, OR_UNKNOWN, e->loc);
