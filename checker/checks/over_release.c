@@ -14,6 +14,8 @@ int ck_over_release(en_ctx *cx, en_state *st, const ck_event *ev)
         return CK_GO;
     if (ev->via_cell)
         return CK_GO;      /* Py_CLEAR(self->x): the field's own reference */
+    if ((s->flags & SF_WEAK_STORE) && s->cell_refs > 0 && ev->kind == CK_RELEASE)
+        return CK_GO;      /* stored in a field nothing releases: a borrowed copy */
     if (s->flags & SF_DYING)
         return CK_GO;      /* tp_dealloc freeing self: its last reference */
     const en_fn_info *fn = en_fn(cx);

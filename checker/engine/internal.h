@@ -44,6 +44,8 @@ enum {
     SF_CELL_GONE = 1u << 10, /* the field's reference was released (Py_CLEAR, Py_SETREF) */
     SF_TAKEN     = 1u << 11, /* the reference a field held, taken over when it was overwritten */
     SF_LEN_OF    = 1u << 12, /* integer: the length of the object `owner` (PyList_GET_SIZE) */
+    SF_WEAK_STORE= 1u << 13, /* stored into a field no function of the file releases (maybe a
+                                back pointer): a later release here takes the reference back */
 };
 
 /* Relations attached to the integer result of a comparison, so that a

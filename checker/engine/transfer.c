@@ -234,8 +234,14 @@ static void en_assign(en_ctx *cx, en_state *st, const ast_expr *lhs, int sym, sr
         const ast_expr *root = en_strip_casts(e->kids[0]);
         bool local = root && root->kind == AX_VAR && en_is_local(root->var) &&
                      (root->var->is_array || root->var->ty == TY_OTHER) && !(e->kind == AX_MEMBER && e->op);
-        if (!local)
+        if (!local) {
             en_escape(cx, st, sym, key, loc);
+            /* dummy->localdict = ldict; ... Py_DECREF(ldict): a field the
+             * file never releases may be a borrowed back pointer */
+            if (e->kind == AX_MEMBER && !en_field_owns(cx->ef, e->name) && sym >= 0 &&
+                st->syms[sym].kind == SK_OBJ)
+                st->syms[sym].flags |= SF_WEAK_STORE;
+        }
         else if (e->kind == AX_INDEX && e->nkids > 1 && en_strip_casts(e->kids[1])->kind != AX_INT &&
                  sym >= 0 && st->syms[sym].kind == SK_OBJ)
             /* items[i]: one key for every element, so we cannot follow it */
@@ -340,6 +346,8 @@ static void en_release(en_ctx *cx, en_state *st, int s, const char *api, src_loc
         if (sy->refs <= 0 && sy->cell_refs == 0 && !(sy->flags & (SF_ESCAPED | SF_KEPT)) &&
             sy->origin != OR_SINGLETON && sy->origin != OR_UNKNOWN && !(sy->origin == OR_GLOBAL && sy->addr_key))
             sy->flags |= SF_DEAD;
+    } else if ((sy->flags & SF_WEAK_STORE) && sy->refs <= 0 && sy->cell_refs > 0) {
+        sy->cell_refs--;     /* the store was a copy: our reference, released now */
     } else if (sy->refs > 0 || sy->cell_refs == 0 || sy->origin != OR_NEW) {
         if (sy->refs > -1000)
             sy->refs--;
