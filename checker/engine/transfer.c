@@ -374,7 +374,21 @@ static bool en_is_cell_expr(const ast_expr *e)
 
 static void en_steal(en_ctx *cx, en_state *st, int s, int container, const char *api, src_loc loc)
 {
-    if (s < 0 || st->syms[s].kind != SK_OBJ || st->syms[s].null == NL_NULL)
+    if (s < 0)
+        return;
+    if (container >= 0 && container != s) {
+        /* `old = PyList_GET_ITEM(l, i); PyList_SET_ITEM(l, i, v);`: an item
+         * read from the container before may have been in the slot just
+         * overwritten, its reference now the function's (heapq, itertools;
+         * zip_longest's SET_ITEM(ittuple, i, NULL) then Py_DECREF(it)):
+         * its ownership is no longer known */
+        for (int i = 0; i < st->nsyms; i++) {
+            en_sym *o = &st->syms[i];
+            if (i != s && o->owner == container && o->origin == OR_BORROWED)
+                o->origin = OR_UNKNOWN;
+        }
+    }
+    if (st->syms[s].kind != SK_OBJ || st->syms[s].null == NL_NULL)
         return;
     en_fire(cx, st, CK_STEAL, s, loc, api, false);
     en_sym *sy = &st->syms[s];
@@ -383,18 +397,8 @@ static void en_steal(en_ctx *cx, en_state *st, int s, int container, const char 
     if (sy->refs < 0 && sy->cell_refs > 0)
         sy->cell_refs--;   /* a field's reference was taken */
     sy->flags |= SF_STOLEN | SF_KEPT;
-    if (container >= 0 && container != s) {
+    if (container >= 0 && container != s)
         sy->owner = container;
-        /* `old = PyList_GET_ITEM(l, i); PyList_SET_ITEM(l, i, v);`: an item
-         * read from the container before may have been in the slot just
-         * overwritten, its reference now the function's (heapq, itertools):
-         * its ownership is no longer known */
-        for (int i = 0; i < st->nsyms; i++) {
-            en_sym *o = &st->syms[i];
-            if (i != s && o->owner == container && o->origin == OR_BORROWED)
-                o->origin = OR_UNKNOWN;
-        }
-    }
     en_event_add(cx, st, EV_STEAL, s, loc, api, NULL, 0);
 }
 
