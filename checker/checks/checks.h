@@ -58,6 +58,11 @@ typedef struct ck_rule {
 CK_RULE_LIST(CK_DECLARE)
 #undef CK_DECLARE
 
+/* Rules checked once per file or per function (no path hook); they return
+ * 0, or -1 when out of memory (findings already added stay). */
+int ck_format_mismatch(const ck_func_input *in);        /* format_mismatch.c */
+int ck_methoddef_signature(const ck_file_input *in);    /* methoddef_signature.c */
+
 /* The rule table; ends with an entry whose id is NULL. */
 const ck_rule *ck_rules(void);
 

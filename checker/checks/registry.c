@@ -35,6 +35,22 @@ static const ck_rule ck_table[] = {
       "Set an exception (PyErr_SetString, PyErr_Format, ...) before returning the error value, "
       "or return a real value when nothing went wrong.",
       ck_null_without_exception, NULL, NULL },
+    { "format-mismatch", "error",
+      "A call's arguments do not match its format string (PyArg_ParseTuple, Py_BuildValue, "
+      "PyErr_Format, ...), or the format itself is invalid.",
+      "Pass one argument of the documented C type per format unit (`i`: int *, `n`: "
+      "Py_ssize_t *, `s#`: const char ** and Py_ssize_t *, `O!`: the type object then a "
+      "PyObject **); for PyArg_ParseTupleAndKeywords end the keyword list with NULL and give one "
+      "name per unit.",
+      NULL, NULL, ck_format_mismatch },
+    { "methoddef-signature", "error",
+      "A function in a method table or type slot does not have the signature its flags or slot "
+      "call it with, or a method table lacks its sentinel.",
+      "Declare the function with the parameters the convention passes (METH_NOARGS / METH_O: "
+      "self and one object; METH_VARARGS|METH_KEYWORDS: self, args, kwargs; METH_FASTCALL: "
+      "self, PyObject *const *args, Py_ssize_t nargs), or change ml_flags to match it; end "
+      "PyMethodDef, PyGetSetDef and PyMemberDef arrays with {NULL}.",
+      NULL, ck_methoddef_signature, NULL },
     { NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 

@@ -179,8 +179,14 @@ static ast_expr *fe_expr_call(fe_conv *cv, CXCursor c)
         kids[0]->name = e->name;
         kids[0]->loc = e->loc;
     }
-    for (int i = 0; i < nargs; i++)
-        kids[i + 1] = fe_expr(cv, clang_Cursor_getArgument(c, (unsigned)i));
+    for (int i = 0; i < nargs; i++) {
+        CXCursor arg = clang_Cursor_getArgument(c, (unsigned)i);
+        kids[i + 1] = fe_expr(cv, arg);
+        if (!pa_failed(cv->arena)) {
+            CXType at = clang_getCanonicalType(clang_getCursorType(arg));
+            kids[i + 1]->ctype = fe_intern_cx(cv->arena, clang_getTypeSpelling(at));
+        }
+    }
     e->kids = kids;
     e->nkids = nargs + 1;
     return e;
@@ -285,6 +291,41 @@ static ast_expr *fe_expr_literal_string(fe_conv *cv, CXCursor c)
     e->str = pa_failed(cv->arena) ? "" : buf;
     e->ival = (long long)len;
     return e;
+}
+
+/* Whether the string literal c is written with macros ("%" PRId64, or
+ * inside a macro's body): its tokens in the file are not all literals. */
+static bool fe_literal_from_macro(fe_tu *t, CXCursor c)
+{
+    CXToken *toks = NULL;
+    unsigned n = 0;
+    clang_tokenize(t->tu, clang_getCursorExtent(c), &toks, &n);
+    bool from_macro = n == 0;
+    for (unsigned i = 0; i < n; i++)
+        if (clang_getTokenKind(toks[i]) != CXToken_Literal)
+            from_macro = true;
+    clang_disposeTokens(t->tu, toks, n);
+    return from_macro;
+}
+
+/* A string literal written with macros: its value as clang computed it,
+ * read through the array-to-pointer conversion c around it (libclang
+ * evaluates the conversion, not the literal). */
+static void fe_fix_macro_string(fe_conv *cv, CXCursor c, CXCursor lit, ast_expr *e)
+{
+    if (!fe_literal_from_macro(cv->t, lit))
+        return;
+    CXEvalResult r = clang_Cursor_Evaluate(c);
+    if (!r)
+        return;
+    if (clang_EvalResult_getKind(r) == CXEval_StrLiteral) {
+        const char *v = clang_EvalResult_getAsStr(r);
+        if (v) {
+            e->str = pa_strdup(cv->arena, v);
+            e->ival = (long long)strlen(v);
+        }
+    }
+    clang_EvalResult_dispose(r);
 }
 
 typedef struct fe_fields {
@@ -472,6 +513,8 @@ static ast_expr *fe_expr_body(fe_conv *cv, CXCursor c)
         }
         if (n == 1) {
             ast_expr *e = fe_expr(cv, sub);
+            if (e->kind == AX_STRING && clang_getCursorKind(sub) == CXCursor_StringLiteral)
+                fe_fix_macro_string(cv, c, sub, e);
             ty_class outer = fe_classify(cv->t, clang_getCursorType(c));
             /* implicit conversion of 0 to a pointer: a null constant */
             if (e->kind == AX_INT && e->ival == 0 && (outer == TY_PTR || outer == TY_OBJ))
@@ -746,6 +789,8 @@ static ast_stmt *fe_stmt_decl(fe_conv *cv, CXCursor c)
         /* static locals are initialised once, not on every call */
         if (cnt >= 1 && vk == VAR_LOCAL)
             s->expr = fe_expr(cv, init);
+        else if (cnt >= 1 && vk == VAR_STATIC)
+            v->static_init = fe_expr(cv, init);
         decls[n++] = s;
     }
     if (n == 1)

@@ -64,6 +64,11 @@ struct fe_tu {
     unsigned ncallee_slots, ncallees;
     fe_rec *recs;
     unsigned nrec_slots, nrecs;
+    /* top-level typedefs, macro definitions and function declarations
+     * by name (decls.c), built on first use */
+    struct fe_decl *decls;
+    int ndecls;
+    bool decls_built;
 };
 
 /* State of converting one function. */

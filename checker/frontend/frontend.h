@@ -79,4 +79,34 @@ const char *fe_tu_path(const fe_tu *tu);
 
 void fe_tu_free(fe_tu *tu);
 
+/* ---- declarations by name (decls.c) --------------------------------- */
+
+/* The signature of a function declared or defined in the translation unit. */
+typedef struct fe_sig {
+    const char *ret;         /* canonical spelling of the return type */
+    ty_class ret_ty;
+    int nparams;             /* -1 when declared without a prototype: f() */
+    bool variadic;
+    const char **params;     /* canonical spelling of each parameter's type */
+    ty_class *param_ty;
+    src_loc loc;             /* the declaration's name */
+} fe_sig;
+
+/* Fills *out with the signature of the function called name (defined in
+ * the file or only declared, in the file or a header).  Returns 0, or -1
+ * when no function of that name is declared or the arena ran out.  The
+ * strings live in arena. */
+int fe_tu_func_signature(fe_tu *tu, const char *name, pa_arena *arena, fe_sig *out);
+
+/* The canonical spelling of type name (a typedef such as "Py_ssize_t",
+ * "struct tag", or a builtin type such as "unsigned long", returned as
+ * written).  Returns NULL when no such type is declared.  The string
+ * lives as long as the tu. */
+const char *fe_tu_type_canonical(fe_tu *tu, const char *name);
+
+/* The value of object-like macro name when its body is an integer
+ * constant, possibly in parentheses (`#define METH_O 0x0008`).  Returns
+ * 0 and *value, or -1 when the macro is not defined or not a constant. */
+int fe_tu_macro_int(fe_tu *tu, const char *name, long long *value);
+
 #endif

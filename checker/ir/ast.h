@@ -48,6 +48,8 @@ typedef struct ast_var {
     bool is_array;           /* declared as an array (its address is the value) */
     bool external;           /* a global declared outside the file (PyExc_TypeError) */
     src_loc loc;
+    const struct ast_expr *static_init; /* VAR_STATIC locals: the initializer (run once,
+                                           not part of the CFG; kwlist arrays), or NULL */
 } ast_var;
 
 typedef enum ax_kind {
@@ -106,6 +108,9 @@ typedef struct ast_expr {
     const char *macro;       /* outermost macro expansion this came from, or NULL */
     bool callee_noreturn;    /* AX_CALL: callee declared noreturn */
     const struct ast_annot *annot; /* AX_CALL: pyrefcheck annotations on the callee */
+    const char *ctype;       /* arguments of an AX_CALL: canonical spelling of the C type
+                                passed, after promotions ("long *", "struct _object *");
+                                NULL elsewhere */
 } ast_expr;
 
 typedef enum as_kind {

@@ -622,6 +622,12 @@ int kb_entry_format(const kb_entry *e, char *buf, size_t len)
         out(&o, " len-of=%d", e->len_of - 1);
     if (e->range_container > 0)
         out(&o, " in-range=%d:%d", e->range_container - 1, e->range_index - 1);
+    if (e->when)
+        out(&o, " when=(%s)", e->when);
+    if (e->sig)
+        out(&o, " sig=(%s)", e->sig);
+    if (e->sentinel)
+        out(&o, " sentinel=%s", e->sentinel);
     if (e->fmt != KB_FMT_NONE)
         out(&o, " fmt=%s", kb_format_name(e->fmt));
     if (e->py_min || e->py_max) {
@@ -984,24 +990,92 @@ static int stage_node(lctx *c, kb_node *n)
 enum {
     K_RET, K_SAME, K_OWNER, K_FAIL, K_FAILEXC, K_SETSEXC, K_CLEARSEXC,
     K_EXCPROBE, K_NORETURN, K_NOGIL, K_GIL, K_MACRO, K_RETSTMT, K_IMMORTAL,
-    K_FMT, K_PY, K_ARGS, K_OK, K_SMALLINT, K_LENOF, K_INRANGE, K_COUNT
+    K_FMT, K_PY, K_ARGS, K_OK, K_SMALLINT, K_LENOF, K_INRANGE, K_SIG, K_WHEN, K_SENTINEL, K_COUNT
 };
 static const char *const entry_keys[K_COUNT] = {
     "ret", "same", "owner", "fail", "fail-exc", "sets-exc", "clears-exc",
     "exc-probe", "noreturn", "nogil", "gil", "macro", "returns-stmt",
-    "immortal", "fmt", "py", "args", "ok", "small-int", "len-of", "in-range",
+    "immortal", "fmt", "py", "args", "ok", "small-int", "len-of", "in-range", "sig", "when", "sentinel",
 };
 
 /* An entry name: a C identifier, or "slot:" and one for the function
- * pointers of type slots (slot:tp_alloc, slot:tp_iternext). */
+ * pointers of type slots (slot:tp_alloc, slot:tp_iternext), optionally
+ * followed by "/VARIANT" (slot:ml_meth/fastcall), or "table:" and the
+ * element type of a table (table:PyMethodDef). */
 static bool is_entry_name(tok t)
 {
-    static const char slot[] = "slot:";
+    static const char slot[] = "slot:", table[] = "table:";
+    if (t.n > sizeof table - 1 && memcmp(t.s, table, sizeof table - 1) == 0)
+        return is_ident((tok){ t.s + sizeof table - 1, t.n - (sizeof table - 1) });
     if (t.n > sizeof slot - 1 && memcmp(t.s, slot, sizeof slot - 1) == 0) {
         tok rest = { t.s + sizeof slot - 1, t.n - (sizeof slot - 1) };
+        const char *sl = memchr(rest.s, '/', rest.n);
+        if (sl) {
+            tok field = { rest.s, (size_t)(sl - rest.s) };
+            tok variant = { sl + 1, (size_t)(rest.s + rest.n - sl - 1) };
+            return is_ident(field) && is_ident(variant);
+        }
         return is_ident(rest);
     }
     return is_ident(t);
+}
+
+/* Parses "(T1, T2, ...)" (ctype=, and sig='s parameters after ';'): C
+ * type spellings separated by commas.  Stores the text inside the
+ * parentheses in the pool (*out) and counts the types; with semi non-NULL
+ * the list is "RET; T1, ..." and the return type is required. */
+static int parse_type_list(lctx *c, tok key, tok val, const char **out, bool *semi, int *count)
+{
+    if (val.n < 2 || val.s[0] != '(' || val.s[val.n - 1] != ')')
+        return lerr(c, "%.*s: expected types in parentheses, e.g. %.*s=(Py_ssize_t *)", TQ(key), TQ(key));
+    tok in = trim((tok){val.s + 1, val.n - 2});
+    const char *sc = memchr(in.s, ';', in.n);
+    if (semi && (!sc || sc == in.s))
+        return lerr(c, "%.*s: expected '(RETURN-TYPE; PARAM-TYPE, ...)'", TQ(key));
+    if (!semi && sc)
+        return lerr(c, "%.*s: unexpected ';'", TQ(key));
+    tok params = sc ? trim((tok){sc + 1, (size_t)(in.s + in.n - sc - 1)}) : in;
+    int n = 0;
+    for (size_t p = 0; params.n && p <= params.n;) {
+        const char *comma = memchr(params.s + p, ',', params.n - p);
+        size_t end = comma ? (size_t)(comma - params.s) : params.n;
+        tok item = trim((tok){params.s + p, end - p});
+        if (item.n == 0)
+            return lerr(c, "%.*s: empty type %d", TQ(key), n);
+        for (size_t i = 0; i < item.n; i++)
+            if (!(isalnum((unsigned char)item.s[i]) || strchr("_* ", item.s[i])))
+                return lerr(c, "%.*s: '%.*s' is not a type (identifiers and '*' only)", TQ(key), TQ(item));
+        n++;
+        p = end + 1;
+    }
+    *out = pool_strndup(&c->k->pool, in.s, in.n);
+    if (!*out)
+        return lerr(c, "out of memory");
+    *count = n;
+    return 0;
+}
+
+/* Parses when=(FIELD: MACRO|MACRO). */
+static int parse_when(lctx *c, tok key, tok val, const char **out)
+{
+    if (val.n < 2 || val.s[0] != '(' || val.s[val.n - 1] != ')')
+        return lerr(c, "when: expected (FIELD: MACRO|MACRO), e.g. when=(ml_flags: METH_O)");
+    tok in = trim((tok){val.s + 1, val.n - 2});
+    const char *colon = memchr(in.s, ':', in.n);
+    if (!colon || !is_ident(trim((tok){in.s, (size_t)(colon - in.s)})))
+        return lerr(c, "when: expected (FIELD: MACRO|MACRO), e.g. when=(ml_flags: METH_O)");
+    tok rest = trim((tok){colon + 1, (size_t)(in.s + in.n - colon - 1)});
+    for (size_t p = 0; p <= rest.n;) {
+        const char *bar = memchr(rest.s + p, '|', rest.n - p);
+        size_t end = bar ? (size_t)(bar - rest.s) : rest.n;
+        tok m = trim((tok){rest.s + p, end - p});
+        if (!is_ident(m))
+            return lerr(c, "when: '%.*s' is not a macro name", TQ(m));
+        p = end + 1;
+    }
+    (void)key;
+    *out = pool_strndup(&c->k->pool, in.s, in.n);
+    return *out ? 0 : lerr(c, "out of memory");
 }
 
 static int parse_entry(lctx *c, const tok *t, int nt)
@@ -1025,6 +1099,7 @@ static int parse_entry(lctx *c, const tok *t, int nt)
     e->small_int_arg = -1;
     bool seen[K_COUNT] = {false};
     bool fail_exc = true;
+    int nsig = 0;
     for (int i = 1; i < nt; i++) {
         tok key, val;
         if (!split_kv(t[i], &key, &val))
@@ -1036,7 +1111,7 @@ static int parse_entry(lctx *c, const tok *t, int nt)
         if (kk == K_COUNT)
             return lerr(c, "unknown key '%.*s' (keys: ret same owner fail fail-exc sets-exc "
                         "clears-exc exc-probe noreturn nogil gil macro returns-stmt immortal fmt "
-                        "py args ok small-int len-of in-range)", TQ(key));
+                        "py args ok small-int len-of in-range sig when sentinel)", TQ(key));
         if (seen[kk])
             return lerr(c, "key '%s' given twice", entry_keys[kk]);
         seen[kk] = true;
@@ -1101,11 +1176,33 @@ static int parse_entry(lctx *c, const tok *t, int nt)
             }
             break;
         }
+        case K_SIG: {
+            bool semi = true;
+            rc = parse_type_list(c, key, val, &e->sig, &semi, &nsig);
+            break;
+        }
+        case K_WHEN:
+            rc = parse_when(c, key, val, &e->when);
+            break;
+        case K_SENTINEL:
+            if (!is_ident(val))
+                rc = lerr(c, "sentinel: expected a field name, got '%.*s'", TQ(val));
+            else if (!(e->sentinel = pool_strndup(&c->k->pool, val.s, val.n)))
+                rc = lerr(c, "out of memory");
+            break;
         }
         if (rc < 0)
             return -1;
     }
     /* Cross-checks. */
+    if ((e->sig || e->when) && strncmp(e->name, "slot:", 5) != 0)
+        return lerr(c, "%s= is for slot: entries", e->sig ? "sig" : "when");
+    if ((strncmp(e->name, "table:", 6) == 0) != (e->sentinel != NULL))
+        return lerr(c, "table: entries take sentinel= (and only they do)");
+    if (e->when && !strchr(e->name, '/'))
+        return lerr(c, "when= is for slot variants (slot:FIELD/VARIANT)");
+    if (e->sig && e->nargs >= 0 && nsig != e->nargs)
+        return lerr(c, "sig= lists %d parameters, args= %d", nsig, e->nargs);
     if (seen[K_FAILEXC] && e->fail == KB_FAIL_NEVER)
         return lerr(c, "fail-exc= needs a fail= other than never");
     e->fail_sets_exc = e->fail != KB_FAIL_NEVER && fail_exc;
@@ -1220,17 +1317,19 @@ static int parse_unit(lctx *c, const tok *t, int nt)
     if (parse_code(c, t[2], s.code) < 0)
         return -1;
     bool seen[8] = {false};
-    static const char *const keys[] = {"nargs", "obj", "effect", "pair", "skip", "stop", "length"};
+    static const char *const keys[] = {"nargs", "obj", "effect", "pair", "skip", "stop", "length",
+                                       "ctype"};
+    int nctypes = 0;
     for (int i = 3; i < nt; i++) {
         tok key, val;
         if (!split_kv(t[i], &key, &val))
             return lerr(c, "@unit: expected key=value, got '%.*s'", TQ(t[i]));
         int kk;
-        for (kk = 0; kk < 7; kk++)
+        for (kk = 0; kk < 8; kk++)
             if (tok_eq(key, keys[kk]))
                 break;
-        if (kk == 7)
-            return lerr(c, "@unit: unknown key '%.*s' (keys: nargs obj effect pair skip stop length)", TQ(key));
+        if (kk == 8)
+            return lerr(c, "@unit: unknown key '%.*s' (keys: nargs obj effect pair skip stop length ctype)", TQ(key));
         if (seen[kk])
             return lerr(c, "@unit: key '%s' given twice", keys[kk]);
         seen[kk] = true;
@@ -1250,6 +1349,7 @@ static int parse_unit(lctx *c, const tok *t, int nt)
         case 4: rc = parse_bool(c, key, val, &s.skip); break;
         case 5: rc = parse_bool(c, key, val, &s.stop); break;
         case 6: rc = parse_bool(c, key, val, &s.length); break;
+        case 7: rc = parse_type_list(c, key, val, &s.ctypes, NULL, &nctypes); break;
         }
         if (rc < 0)
             return -1;
@@ -1270,6 +1370,9 @@ static int parse_unit(lctx *c, const tok *t, int nt)
         return lerr(c, "@unit %s: length= is for printf units", s.code);
     if (s.length && s.nargs)
         return lerr(c, "@unit %s: a length modifier takes no arguments", s.code);
+    if (s.ctypes && nctypes != (s.length ? 1 : s.nargs))
+        return lerr(c, "@unit %s: ctype= lists %d types for %d arguments", s.code, nctypes,
+                    s.length ? 1 : s.nargs);
     if (c->nspecs == c->specs_cap) {
         size_t cap = c->specs_cap ? c->specs_cap * 2 : 64;
         kb_fmt_spec *v = realloc(c->specs, cap * sizeof *v);

@@ -114,6 +114,13 @@ typedef struct kb_entry {
                                 (stored N + 1; 0: none) */
     int range_container;     /* in-range=C:I: the call fails only when argument I is */
     int range_index;         /* outside [0, len(argument C)) (both stored + 1; 0: none) */
+    const char *sig;         /* slot entries: the C signature the function stored in the
+                                field must have, "RET; P1, P2" (sig=), or NULL */
+    const char *when;        /* slot variants (slot:FIELD/VARIANT): "FIELD2: M1|M2", the
+                                variant applies when sibling field FIELD2 holds the bits
+                                of macros M1, M2 (when=), or NULL */
+    const char *sentinel;    /* table:TYPE entries: the field whose NULL value ends an
+                                array of TYPE (sentinel=), or NULL */
 } kb_entry;
 
 /* kb_entry.ok: what a successful fail=neg call returns */
@@ -191,6 +198,10 @@ typedef struct kb_fmt_unit {
     enum { KB_FU_NONE, KB_FU_OUT_BORROW, KB_FU_OUT_NEW, KB_FU_IN_NEWREF,
            KB_FU_IN_STEAL, KB_FU_IN_BORROW } effect;
     int obj_arg;             /* which of its nargs is the object (0-based), -1 */
+    /* Added later (append-only): the C types of its arguments. */
+    const char *ctypes;      /* the row's ctype= list, one type per argument, or NULL */
+    const char *length_ctype;/* printf: the length modifier's ctype=, or NULL */
+    int stars;               /* printf: '*' width/precision int arguments in front */
 } kb_fmt_unit;
 
 
@@ -227,6 +238,8 @@ typedef struct kb_fmt_spec {
     bool stop;               /* ends the format (':' and ';' of PyArg_Parse*) */
     bool length;             /* printf length modifier (l, ll, z) */
     const char *origin;      /* "file:line", or "built-in" */
+    const char *ctypes;      /* ctype=(T1, T2): C type of each argument, or NULL
+                                (rules/README.md, "C types") */
 } kb_fmt_spec;
 
 /* The format-unit rows: those loaded into k (k non-NULL) or the built-in

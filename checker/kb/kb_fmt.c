@@ -1,9 +1,10 @@
 /* kb_fmt.c - splits PyArg_Parse*, Py_BuildValue and PyUnicode_FromFormat
  * style format strings into units, driven by a table of unit rows.
  *
- * The vocabulary (which codes exist, how many C arguments each takes and
- * what it does to the object) is data: the "@unit" rows of
- * rules/formats.rules, loaded into the kb.  Only the grammar is code:
+ * The vocabulary (which codes exist, how many C arguments each takes, their
+ * C types and what it does to the object) is data: the "@unit" rows of
+ * rules/formats.rules, loaded into the kb.  Each unit carries its row's
+ * ctype= list; a printf unit also its length modifier's and its '*' count.  Only the grammar is code:
  * brackets nest, stop
  * characters end the format, and a printf conversion is
  * '%' [flags] [width|*] [.precision|.*] [length] conversion.
@@ -92,7 +93,7 @@ static const char *show(char ch, char buf[8])
 
 static int emit(kb_fmt_unit *units, int *n, int max, const char *code, size_t cl,
                 int nargs, int effect, int obj, char *err, size_t errlen,
-                const char *format)
+                const char *format, const char *ctypes)
 {
     if (*n >= max)
         return ferr(err, errlen, format, "more than %d units", max);
@@ -105,6 +106,7 @@ static int emit(kb_fmt_unit *units, int *n, int max, const char *code, size_t cl
     u->nargs = nargs;
     u->effect = effect;
     u->obj_arg = obj;
+    u->ctypes = ctypes;
     return 0;
 }
 
@@ -160,8 +162,11 @@ static int split_printf(const tables *t, const char *format, kb_fmt_unit *units,
         memcpy(code + cl, conv->code, vl);
         cl += vl;
         if (emit(units, &n, max, code, cl, stars + conv->nargs, conv->effect,
-                 conv->obj_arg >= 0 ? stars + conv->obj_arg : -1, err, errlen, format) < 0)
+                 conv->obj_arg >= 0 ? stars + conv->obj_arg : -1, err, errlen, format,
+                 conv->ctypes) < 0)
             return -1;
+        units[n - 1].length_ctype = len ? len->ctypes : NULL;
+        units[n - 1].stars = stars;
     }
     return n;
 }
@@ -195,7 +200,8 @@ int kb__split(const kb_fmt_spec *a, int na, const kb_fmt_spec *b, int nb,
             if (depth == 0 || stack[depth - 1] != ch)
                 return ferr(err, errlen, format, "unbalanced '%c' at offset %zu", ch, i);
             depth--;
-            if (emit(units, &n, max, format + i, 1, 0, KB_FU_NONE, -1, err, errlen, format) < 0)
+            if (emit(units, &n, max, format + i, 1, 0, KB_FU_NONE, -1, err, errlen, format,
+                     NULL) < 0)
                 return -1;
             i++;
             continue;
@@ -216,7 +222,7 @@ int kb__split(const kb_fmt_spec *a, int na, const kb_fmt_spec *b, int nb,
             stack[depth++] = s->pair;
         }
         if (emit(units, &n, max, s->code, cl, s->nargs, s->effect, s->obj_arg,
-                 err, errlen, format) < 0)
+                 err, errlen, format, s->ctypes) < 0)
             return -1;
         i += cl;
     }
