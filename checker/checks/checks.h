@@ -58,10 +58,22 @@ typedef struct ck_rule {
 CK_RULE_LIST(CK_DECLARE)
 #undef CK_DECLARE
 
+/* Function checks (func_check hooks); see ck_func_fn. */
+int ck_api_without_gil(const ck_func_input *in);
+
 /* Rules checked once per file or per function (no path hook); they return
  * 0, or -1 when out of memory (findings already added stay). */
 int ck_format_mismatch(const ck_func_input *in);        /* format_mismatch.c */
 int ck_methoddef_signature(const ck_file_input *in);    /* methoddef_signature.c */
+
+/* Adds a finding of a rule checked outside path exploration (file and
+ * function checks): severity from the rule table, the fingerprint from
+ * rule, function and the whitespace-free text of the reported line (as the
+ * engine does), and an inline suppression on that line or the line before.
+ * Strings and steps are copied (steps may be NULL when nsteps is 0).
+ * Returns 0, or -1 when out of memory. */
+int ck_static_report(fe_tu *tu, pr_report *out, int file_index, const char *rule, src_loc loc,
+                     const char *function, const char *message, pr_step *steps, int nsteps);
 
 /* The rule table; ends with an entry whose id is NULL. */
 const ck_rule *ck_rules(void);

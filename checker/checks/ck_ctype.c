@@ -181,37 +181,6 @@ bool ck_ctype_is_plain_int(const char *type)
     return type && (strcmp(type, "int") == 0 || strcmp(type, "unsigned int") == 0);
 }
 
-int ck_static_report(fe_tu *tu, pr_report *out, int file_index, const char *rule, src_loc loc,
-                     const char *function, const char *message)
-{
-    const ck_rule *r = ck_rule_find(rule);
-    pr_finding f;
-    memset(&f, 0, sizeof f);
-    f.rule = rule;
-    f.severity = r ? r->severity : "warning";
-    f.loc = loc;
-    if (!f.loc.file)
-        f.loc.file = fe_tu_path(tu);
-    f.function = function;
-    f.message = message;
-    f.file_index = file_index;
-    char line[512] = "";
-    fe_tu_source_line(tu, loc.line, line, sizeof line);
-    sb_buf sb = {0};
-    sb_printf(&sb, "%s|%s|", rule, function ? function : "");
-    for (const char *c = line; *c; c++)
-        if (*c != ' ' && *c != '\t')
-            sb_putc(&sb, *c);
-    pr_fingerprint_hex(sb_str(&sb), f.fingerprint);
-    sb_free(&sb);
-    for (uint32_t l = loc.line; l + 1 >= loc.line && l > 0 && !f.suppressed; l--) {
-        char text[512] = "";
-        if (fe_tu_source_line(tu, l, text, sizeof text) == 0)
-            f.suppressed = pr_suppression_matches(text, rule);
-    }
-    return pr_add_finding(out, &f);
-}
-
 const char *ck_ctype_display(const char *type, char *buf, size_t len)
 {
     static const struct { const char *kb, *c; } names[] = {

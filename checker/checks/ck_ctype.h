@@ -43,15 +43,4 @@ const char *ck_ctype_display_list(const char *list, char *buf, size_t len);
  * modifier applies to (`int`, `unsigned int`). */
 bool ck_ctype_is_plain_int(const char *type);
 
-
-
-#include "../report/report.h"
-
-/* Adds a finding of a rule checked outside path exploration (file and
- * function checks): severity from the rule table, the fingerprint from
- * rule, function and the whitespace-free text of the reported line (as the
- * engine does), and an inline suppression on that line or the line before.
- * Strings are copied.  Returns 0, or -1 when out of memory. */
-int ck_static_report(fe_tu *tu, pr_report *out, int file_index, const char *rule, src_loc loc,
-                     const char *function, const char *message);
 #endif

@@ -49,7 +49,7 @@ static void fm_report(fm_ctx *cx, src_loc loc, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     const ck_func_input *in = cx->in;
-    if (ck_static_report(in->tu, in->out, in->file_index, FM_RULE, loc, in->f->name, msg) < 0)
+    if (ck_static_report(in->tu, in->out, in->file_index, FM_RULE, loc, in->f->name, msg, NULL, 0) < 0)
         cx->rc = -1;
 }
 

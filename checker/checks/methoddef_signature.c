@@ -47,7 +47,7 @@ static void ms_report(ms_ctx *cx, src_loc loc, const char *function, const char 
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     const ck_file_input *in = cx->in;
-    if (ck_static_report(in->tu, in->out, in->file_index, MS_RULE, loc, function, msg) < 0)
+    if (ck_static_report(in->tu, in->out, in->file_index, MS_RULE, loc, function, msg, NULL, 0) < 0)
         cx->rc = -1;
 }
 

@@ -35,6 +35,14 @@ static const ck_rule ck_table[] = {
       "Set an exception (PyErr_SetString, PyErr_Format, ...) before returning the error value, "
       "or return a real value when nothing went wrong.",
       ck_null_without_exception, NULL, NULL },
+    { "api-without-gil", "error",
+      "A Python C API call (or Py_INCREF / Py_DECREF) is made while the GIL may be released.",
+      "Between Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS (or PyEval_SaveThread and "
+      "PyEval_RestoreThread) use only plain C data: copy what you need out of Python objects "
+      "before releasing the GIL, and take it back (Py_END_ALLOW_THREADS, or Py_BLOCK_THREADS on "
+      "an early exit) before touching objects, raising or returning.  Code that runs without "
+      "the GIL (callbacks, threads) must call PyGILState_Ensure first.",
+      NULL, NULL, ck_api_without_gil },
     { "format-mismatch", "error",
       "A call's arguments do not match its format string (PyArg_ParseTuple, Py_BuildValue, "
       "PyErr_Format, ...), or the format itself is invalid.",
