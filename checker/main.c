@@ -18,7 +18,7 @@
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_TROUBLE = 2 };
 
-typedef enum { FMT_TEXT, FMT_JSON, FMT_SARIF, FMT_GITHUB } out_format;
+typedef enum { FMT_TEXT, FMT_JSON, FMT_SARIF, FMT_GITHUB, FMT_HTML } out_format;
 
 /* --format names, in the order usage() lists them. */
 static const struct {
@@ -29,6 +29,7 @@ static const struct {
     { "json", FMT_JSON },
     { "sarif", FMT_SARIF },
     { "github", FMT_GITHUB },
+    { "html", FMT_HTML },
 };
 
 /* Sets *f from a --format value.  Returns false for an unknown name. */
@@ -98,7 +99,7 @@ static void usage(FILE *out)
         "  -I DIR, -D NAME[=VAL]   passed to the C parser\n"
         "  --rules FILE            extra knowledge-base entries (rules/README.md format)\n"
         "  --format FORMAT         text (default), json, sarif (SARIF 2.1.0), github\n"
-        "                          (GitHub Actions annotations)\n"
+        "                          (GitHub Actions annotations), html (a report folder: -o DIR)\n"
         "  -o FILE                 write the output to FILE\n"
         "  -j N                    parallel workers (default: number of cores)\n"
         "  --db FILE, --no-db      results database (default .pyrefcheck/results.db)\n"
@@ -265,7 +266,7 @@ static int parse_args(cli *c, int argc, char **argv)
         } else if (strcmp(a, "--format") == 0) {
             NEED_ARG();
             if (!parse_format(next, &c->format))
-                return cli_error("unknown format (text, json, sarif, github)", next);
+                return cli_error("unknown format (text, json, sarif, github, html)", next);
         } else if (strcmp(a, "-o") == 0) {
             NEED_ARG();
             c->output = next;
@@ -919,6 +920,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "pyrefcheck: error: out of memory\n");
         goto done;
     }
+    if (c.format == FMT_HTML && c.mode == MODE_CHECK && !c.output) {
+        fprintf(stderr, "pyrefcheck: error: --format html writes a folder: name it with -o DIR\n");
+        goto done;
+    }
     char rdir_buf[4200];
     const char *rdir = rules_dir(rdir_buf, sizeof rdir_buf);
     if (kb_load_dir(k, rdir, err, sizeof err) < 0) {
@@ -1050,7 +1055,11 @@ int main(int argc, char **argv)
         status = report.nerrors || bad_path || db_failed ? EXIT_TROUBLE : EXIT_CLEAN;
         goto done;
     }
-    out = c.output ? fopen(c.output, "w") : stdout;
+    if (c.format == FMT_HTML && pr_write_html(&report, PRC_VERSION, c.output, err, sizeof err) != 0) {
+        fprintf(stderr, "pyrefcheck: error: %s\n", err);
+        goto done;
+    }
+    out = c.output && c.format != FMT_HTML ? fopen(c.output, "w") : stdout;
     if (!out) {
         fprintf(stderr, "pyrefcheck: error: %s: cannot write: %s\n", c.output, strerror(errno));
         out = NULL;
@@ -1062,6 +1071,11 @@ int main(int argc, char **argv)
         write_sarif(&report, out);
     else if (c.format == FMT_GITHUB)
         pr_write_github(&report, out);
+    else if (c.format == FMT_HTML) {
+        if (!c.quiet)
+            fprintf(out, "pyrefcheck: %d finding%s, report in %s/index.html\n", report.nfindings,
+                    report.nfindings == 1 ? "" : "s", c.output);
+    }
     else {
         pr_text_options to = { .color = use_color(&c, out), .quiet = c.quiet };
         pr_write_text(&report, &to, out);

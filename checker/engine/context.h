@@ -54,6 +54,17 @@ bool en_field_owns(const en_file *ef, const char *name);
 /* Collects into ef the fields released anywhere in statement s. */
 void en_scan_releases_stmt(en_file *ef, const ast_stmt *s, int depth);
 
+#define EN_MAX_OTHER_PATHS 3 /* other distinct paths kept per finding */
+
+/* One path to a finding: its steps (in the function's arena), its length
+ * in events and a hash of its relevant events (to tell paths apart). */
+typedef struct en_path {
+    pr_step *steps;
+    int nsteps;
+    uint32_t pathlen;
+    uint64_t hash;
+} en_path;
+
 typedef struct en_pending {
     const char *rule;
     src_loc site;            /* de-duplication key with rule */
@@ -62,6 +73,9 @@ typedef struct en_pending {
     pr_step *steps;
     int nsteps;
     uint32_t pathlen;
+    uint64_t hash;           /* of the reported path (en_path.hash) */
+    en_path other[EN_MAX_OTHER_PATHS]; /* other distinct paths, shortest first */
+    int nother;
 } en_pending;
 
 typedef struct en_work {

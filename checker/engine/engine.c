@@ -245,6 +245,110 @@ static bool en_event_relevant(const en_state *st, const en_event *ev, int sym)
     return false;
 }
 
+/* Mixes v into the FNV-1a style hash h. */
+static uint64_t en_mix(uint64_t h, uint64_t v)
+{
+    return (h ^ v) * 1099511628211ULL;
+}
+
+/* Hash of the path st took to a report about sym at loc: its relevant
+ * events and the reported location, so paths showing the same steps hash
+ * alike and different ones (almost surely) do not. */
+static uint64_t en_path_hash(const en_state *st, int sym, src_loc loc, const char *last_note)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (const en_event *ev = st->trail; ev; ev = ev->prev) {
+        if (!en_event_relevant(st, ev, sym))
+            continue;
+        h = en_mix(h, ev->kind | (uint64_t)ev->truth << 8 | (uint64_t)(uint16_t)ev->refs << 16);
+        h = en_mix(h, (uint64_t)ev->loc.line << 32 | ev->loc.col);
+        h = en_mix(h, ev->what ? en_strhash(ev->what) : 0);
+    }
+    h = en_mix(h, (uint64_t)loc.line << 32 | loc.col);
+    return en_mix(h, last_note ? en_strhash(last_note) : 0);
+}
+
+/* Builds the steps shown for a report about sym: the relevant events of
+ * st's trail, oldest first (at most 64), then last_note at loc when given.
+ * Returns false when the arena failed (nothing to free: arena memory). */
+static bool en_build_steps(en_ctx *cx, en_state *st, int sym, src_loc loc, const char *last_note,
+                           pr_step **out, int *nout)
+{
+    int n = 0;
+    for (const en_event *ev = st->trail; ev; ev = ev->prev)
+        if (en_event_relevant(st, ev, sym))
+            n++;
+    int max = 64;
+    int keep = n < max ? n : max;
+    pr_step *steps = pa_alloc(cx->a, (size_t)(keep + 2) * sizeof *steps);
+    if (pa_failed(cx->a))
+        return false;
+    int nsteps = keep;
+    if (last_note) {
+        steps[keep].loc = loc;
+        steps[keep].message = pa_strdup(cx->a, last_note);
+        steps[keep].refs = sym >= 0 ? st->syms[sym].refs : -1;
+        nsteps = keep + 1;
+    }
+    int i = n - 1;
+    for (const en_event *ev = st->trail; ev; ev = ev->prev) {
+        if (!en_event_relevant(st, ev, sym))
+            continue;
+        if (i < keep) {
+            steps[i].loc = ev->loc;
+            steps[i].message = en_event_text(cx, st, ev);
+            steps[i].refs = sym >= 0 && ev->sym == st->syms[sym].uid ? ev->refs : -1;
+        }
+        i--;
+    }
+    if (pa_failed(cx->a))
+        return false;
+    *out = steps;
+    *nout = nsteps;
+    return true;
+}
+
+/* Adds c to p's other paths unless it is p's reported path or already
+ * there; they stay sorted shortest first, the longest dropped when full. */
+static void en_add_other(en_pending *p, const en_path *c)
+{
+    if (c->hash == p->hash)
+        return;
+    for (int i = 0; i < p->nother; i++)
+        if (p->other[i].hash == c->hash)
+            return;
+    int n = p->nother;
+    if (n == EN_MAX_OTHER_PATHS) {
+        if (c->pathlen >= p->other[n - 1].pathlen)
+            return;
+        n--;                            /* the longest one goes */
+    } else {
+        p->nother++;
+    }
+    while (n > 0 && p->other[n - 1].pathlen > c->pathlen) {
+        p->other[n] = p->other[n - 1];
+        n--;
+    }
+    p->other[n] = *c;
+}
+
+/* Keeps the path st took as another path to pending finding p when it is
+ * new and short enough to be among the EN_MAX_OTHER_PATHS kept. */
+static void en_keep_other(en_ctx *cx, en_pending *p, en_state *st, int sym, src_loc loc,
+                          const char *last_note, uint32_t len)
+{
+    if (p->nother == EN_MAX_OTHER_PATHS && len >= p->other[EN_MAX_OTHER_PATHS - 1].pathlen)
+        return;                         /* cheap exit before hashing the trail */
+    en_path c = { .pathlen = len, .hash = en_path_hash(st, sym, loc, last_note) };
+    if (c.hash == p->hash)
+        return;
+    for (int i = 0; i < p->nother; i++)
+        if (p->other[i].hash == c.hash)
+            return;
+    if (en_build_steps(cx, st, sym, loc, last_note, &c.steps, &c.nsteps))
+        en_add_other(p, &c);
+}
+
 void en_report(en_ctx *cx, en_state *st, const char *rule, int sym, src_loc loc, const char *message,
                const char *last_note)
 {
@@ -258,13 +362,23 @@ void en_report(en_ctx *cx, en_state *st, const char *rule, int sym, src_loc loc,
     for (int i = 0; i < cx->npend; i++) {
         en_pending *q = &cx->pend[i];
         if (strcmp(q->rule, rule) == 0 && q->site.line == site.line && q->site.col == site.col) {
-            /* keep the earliest location, then the shortest path */
-            if (loc.line > q->loc.line || (loc.line == q->loc.line && len >= q->pathlen))
+            /* keep the earliest location, then the shortest path; the
+             * others are kept aside (up to EN_MAX_OTHER_PATHS) */
+            if (loc.line > q->loc.line || (loc.line == q->loc.line && len >= q->pathlen)) {
+                en_keep_other(cx, q, st, sym, loc, last_note, len);
                 return;
+            }
             p = q;
             break;
         }
     }
+    /* message and last_note are copied before the event texts are made */
+    uint64_t hash = en_path_hash(st, sym, loc, last_note);
+    const char *msg = pa_strdup(cx->a, message);
+    pr_step *steps;
+    int nsteps;
+    if (!en_build_steps(cx, st, sym, loc, last_note, &steps, &nsteps))
+        return;
     if (!p) {
         if (cx->npend == cx->cap_pend) {
             int ncap = cx->cap_pend ? cx->cap_pend * 2 : 8;
@@ -274,38 +388,29 @@ void en_report(en_ctx *cx, en_state *st, const char *rule, int sym, src_loc loc,
             cx->cap_pend = ncap;
         }
         p = &cx->pend[cx->npend++];
+        p->nother = 0;
+    } else {
+        /* the replaced path becomes another path; the new one leaves them */
+        en_path old = { p->steps, p->nsteps, p->pathlen, p->hash };
+        for (int i = 0; i < p->nother; i++) {
+            if (p->other[i].hash == hash) {
+                memmove(&p->other[i], &p->other[i + 1],
+                        (size_t)(p->nother - i - 1) * sizeof p->other[0]);
+                p->nother--;
+                break;
+            }
+        }
+        p->hash = hash;
+        en_add_other(p, &old);
     }
     p->rule = rule;
     p->site = site;
     p->loc = loc;
-    p->message = pa_strdup(cx->a, message);
+    p->message = msg;
     p->pathlen = len;
-    /* the path: relevant events, oldest first */
-    int n = 0;
-    for (const en_event *ev = st->trail; ev; ev = ev->prev)
-        if (en_event_relevant(st, ev, sym))
-            n++;
-    int max = 64;
-    int keep = n < max ? n : max;
-    p->steps = pa_alloc(cx->a, (size_t)(keep + 2) * sizeof *p->steps);
-    p->nsteps = keep;
-    if (last_note && !pa_failed(cx->a)) {
-        p->steps[keep].loc = loc;
-        p->steps[keep].message = pa_strdup(cx->a, last_note);
-        p->steps[keep].refs = sym >= 0 ? st->syms[sym].refs : -1;
-        p->nsteps = keep + 1;
-    }
-    int i = n - 1;
-    for (const en_event *ev = st->trail; ev; ev = ev->prev) {
-        if (!en_event_relevant(st, ev, sym))
-            continue;
-        if (i < keep) {
-            p->steps[i].loc = ev->loc;
-            p->steps[i].message = en_event_text(cx, st, ev);
-            p->steps[i].refs = sym >= 0 && ev->sym == st->syms[sym].uid ? ev->refs : -1;
-        }
-        i--;
-    }
+    p->hash = hash;
+    p->steps = steps;
+    p->nsteps = nsteps;
 }
 
 static void en_flush_findings(en_ctx *cx)
@@ -321,6 +426,13 @@ static void en_flush_findings(en_ctx *cx)
         f.message = p->message;
         f.steps = p->steps;
         f.nsteps = p->nsteps;
+        pr_path others[EN_MAX_OTHER_PATHS];
+        for (int k = 0; k < p->nother; k++) {
+            others[k].steps = p->other[k].steps;
+            others[k].nsteps = p->other[k].nsteps;
+        }
+        f.other_paths = others;
+        f.nother_paths = p->nother;
         f.file_index = cx->ef->file_index;
         /* Fingerprint: rule, function and the normalised site text, not
          * line numbers, so unrelated edits keep it. */

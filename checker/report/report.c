@@ -25,6 +25,18 @@ static src_loc pr_copy_loc(pr_report *r, src_loc l)
     return l;
 }
 
+/* Copies n steps into r's arena (never NULL unless the arena failed). */
+static pr_step *pr_copy_steps(pr_report *r, const pr_step *steps, int n)
+{
+    pr_step *c = pa_alloc(&r->arena, (size_t)(n ? n : 1) * sizeof *c);
+    for (int i = 0; i < n && !pa_failed(&r->arena); i++) {
+        c[i].loc = pr_copy_loc(r, steps[i].loc);
+        c[i].message = pa_strdup(&r->arena, steps[i].message);
+        c[i].refs = steps[i].refs;
+    }
+    return c;
+}
+
 int pr_add_finding(pr_report *r, const pr_finding *f)
 {
     pthread_mutex_lock(&r->lock);
@@ -45,11 +57,17 @@ int pr_add_finding(pr_report *r, const pr_finding *f)
     c->function = pa_strdup(&r->arena, f->function);
     c->message = pa_strdup(&r->arena, f->message);
     c->validation = f->validation ? pa_strdup(&r->arena, f->validation) : NULL;
-    c->steps = pa_alloc(&r->arena, (size_t)(f->nsteps ? f->nsteps : 1) * sizeof *c->steps);
-    for (int i = 0; i < f->nsteps && !pa_failed(&r->arena); i++) {
-        c->steps[i].loc = pr_copy_loc(r, f->steps[i].loc);
-        c->steps[i].message = pa_strdup(&r->arena, f->steps[i].message);
-        c->steps[i].refs = f->steps[i].refs;
+    c->steps = pr_copy_steps(r, f->steps, f->nsteps);
+    c->other_paths = NULL;
+    c->nother_paths = 0;
+    if (f->nother_paths > 0) {
+        c->other_paths = pa_alloc(&r->arena, (size_t)f->nother_paths * sizeof *c->other_paths);
+        for (int i = 0; i < f->nother_paths && !pa_failed(&r->arena); i++) {
+            c->other_paths[i].steps = pr_copy_steps(r, f->other_paths[i].steps,
+                                                    f->other_paths[i].nsteps);
+            c->other_paths[i].nsteps = f->other_paths[i].nsteps;
+        }
+        c->nother_paths = f->nother_paths;
     }
     if (pa_failed(&r->arena))
         goto done;

@@ -1,5 +1,6 @@
 /* report.h - findings, per-file errors and run statistics, and the output
- * formats that print them (text like a compiler, and the JSON contract).
+ * formats that print them (text like a compiler, the JSON contract, SARIF,
+ * GitHub annotations and the static HTML report).
  *
  * A pr_report owns every string it holds (copied in by pr_add_*); workers
  * add to it under its mutex.
@@ -21,6 +22,12 @@ typedef struct pr_step {
     int refs;               /* tracked object's owned references after it; -1 unknown */
 } pr_step;
 
+/* Another path to the same finding (same rule and site). */
+typedef struct pr_path {
+    pr_step *steps;
+    int nsteps;
+} pr_path;
+
 typedef struct pr_finding {
     const char *rule;       /* stable id: "leak", "null-deref", ... */
     const char *severity;   /* "warning" or "error" */
@@ -30,6 +37,8 @@ typedef struct pr_finding {
     char fingerprint[17];   /* 16 hex digits */
     pr_step *steps;
     int nsteps;
+    pr_path *other_paths;   /* other distinct paths to it, shortest first (HTML report) */
+    int nother_paths;
     const char *validation; /* NULL until the runtime has looked at it */
     int file_index;         /* order of the file on the command line */
     bool suppressed;        /* an inline "pyrefcheck: ignore" comment covers it */
@@ -87,7 +96,7 @@ typedef struct pr_report {
 void pr_init(pr_report *r);
 void pr_free(pr_report *r);
 
-/* Adds a copy of f (strings and steps are copied).  Thread-safe.  Returns
+/* Adds a copy of f (strings, steps and other paths are copied).  Thread-safe.  Returns
  * 0, or -1 when out of memory (the finding is dropped). */
 int pr_add_finding(pr_report *r, const pr_finding *f);
 int pr_add_error(pr_report *r, const char *file, int file_index, const char *message);
@@ -128,6 +137,16 @@ void pr_write_text(const pr_report *r, const pr_text_options *o, FILE *out);
 
 /* Writes the JSON contract (README "JSON output"). */
 void pr_write_json(const pr_report *r, const char *version, FILE *out);
+
+/* Writes the static HTML report into directory dir (created with its
+ * parents when missing): index.html, and finding-N.html for the N-th
+ * finding (1-based), each self-contained (inline CSS and script, no network
+ * resource).  Source files are read from the findings' paths; the pages
+ * of an earlier, larger report in dir (finding-M.html, M > N) are removed.
+ * Returns 0, or -1 with a one-line message in err when dir cannot be
+ * created or a page cannot be written. */
+int pr_write_html(const pr_report *r, const char *version, const char *dir, char *err,
+                  size_t errlen);
 
 /* What the structured formats say about a rule (from the checks' registry;
  * strings borrowed). */
