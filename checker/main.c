@@ -15,6 +15,7 @@
 #include "kb/kb.h"
 #include "prc_config.h"
 #include "report/report.h"
+#include "validate/validate.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FINDINGS = 1, EXIT_TROUBLE = 2 };
 
@@ -44,7 +45,7 @@ static bool parse_format(const char *name, out_format *f)
 }
 
 /* What the command line asks for. */
-typedef enum { MODE_CHECK, MODE_BASELINE_CREATE, MODE_DB } run_mode;
+typedef enum { MODE_CHECK, MODE_BASELINE_CREATE, MODE_DB, MODE_VALIDATE } run_mode;
 
 #define DEFAULT_DB_PATH ".pyrefcheck/results.db"
 #define DEFAULT_BASELINE_PATH "pyrefcheck-baseline.txt"
@@ -73,9 +74,25 @@ typedef struct cli {
     bool unused_suppressions; /* --report-unused-suppressions */
     const char *db_rule, *db_file, *db_state;
     long db_run1, db_run2;
+    bool validate;           /* check --validate */
+    const char *validate_dir; /* --validate-dir: harness cache */
+    double validate_timeout; /* --validate-timeout: seconds per run (0: default) */
+    bool validate_functions; /* validate --functions FILE...: ground truth */
 } cli;
 
 static void resolve_auto(cli *c);
+
+/* Frees what parsing the command line allocated (the strings of argv are
+ * not ours). */
+static void cli_free(cli *c)
+{
+    free((void *)c->paths);
+    free((void *)c->rules_files);
+    free((void *)c->clang_args);
+    for (int i = 0; i < c->nowned; i++)
+        free((void *)c->owned[i]);
+    free((void *)c->owned);
+}
 
 static void usage(FILE *out)
 {
@@ -87,6 +104,8 @@ static void usage(FILE *out)
         "                              [--format text|json] [--db FILE]\n"
         "       pyrefcheck db diff RUN1 RUN2 [--db FILE]\n"
         "       pyrefcheck db export [--format json|sarif] [--db FILE]\n"
+        "       pyrefcheck validate [--db FILE] [--rule R] [--file F] [options] [-- compiler-args]\n"
+        "       pyrefcheck validate --functions FILE... [options] [-- compiler-args]\n"
         "\n"
         "Finds reference-counting bugs in CPython C extensions.\n"
         "PATHs are C files or directories (walked for *.c).\n"
@@ -109,6 +128,9 @@ static void usage(FILE *out)
         "  --quiet                 no summary line, no progress line (shown on a terminal\n"
         "                          for runs over 4 files or more)\n"
         "  --report-unused-suppressions  warn (stderr) about ignore comments matching nothing\n"
+        "  --validate              re-run each finding under the reference runtime\n"
+        "  --validate-dir DIR      where validation harnesses are built (.pyrefcheck/validate)\n"
+        "  --validate-timeout S    wall-clock limit of each validation run (default 5)\n"
         "  --max-steps N           per-function exploration budget (block visits)\n"
         "  --max-seconds S         per-function time budget\n"
         "  --loop-unroll N         times a path may enter the same loop (default 2)\n"
@@ -223,6 +245,9 @@ static int parse_args(cli *c, int argc, char **argv)
             return cli_error("baseline takes the command create", i + 1 < argc ? argv[i + 1] : NULL);
         c->mode = MODE_BASELINE_CREATE;
         i += 2;
+    } else if (i < argc && strcmp(argv[i], "validate") == 0) {
+        c->mode = MODE_VALIDATE;
+        i++;
     }
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -293,6 +318,26 @@ static int parse_args(cli *c, int argc, char **argv)
             c->color = next;
         } else if (strcmp(a, "--report-unused-suppressions") == 0) {
             c->unused_suppressions = true;
+        } else if (strcmp(a, "--validate") == 0 && c->mode == MODE_CHECK) {
+            c->validate = true;
+        } else if (strcmp(a, "--validate-dir") == 0) {
+            NEED_ARG();
+            c->validate_dir = next;
+        } else if (strcmp(a, "--validate-timeout") == 0) {
+            NEED_ARG();
+            char *end = NULL;
+            double d = strtod(next, &end);
+            if (!end || *end || d <= 0 || d > 3600)
+                return cli_error("--validate-timeout needs a number of seconds up to 3600", next);
+            c->validate_timeout = d;
+        } else if (c->mode == MODE_VALIDATE && (strcmp(a, "--rule") == 0 || strcmp(a, "--file") == 0)) {
+            NEED_ARG();
+            if (strcmp(a, "--rule") == 0)
+                c->db_rule = next;
+            else
+                c->db_file = next;
+        } else if (c->mode == MODE_VALIDATE && strcmp(a, "--functions") == 0) {
+            c->validate_functions = true;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             c->quiet = true;
         } else if (strcmp(a, "--max-steps") == 0) {
@@ -328,7 +373,10 @@ static int parse_args(cli *c, int argc, char **argv)
 #undef NEED_ARG
     }
     resolve_auto(c);
-    if (c->npaths == 0 && !c->drv.fe.compile_db_dir)
+    if (c->mode == MODE_VALIDATE && c->npaths && !c->validate_functions)
+        return cli_error("validate takes no PATH (it reads the database; --functions FILE... runs files)",
+                         c->paths[0]);
+    if (c->npaths == 0 && !c->drv.fe.compile_db_dir && !(c->mode == MODE_VALIDATE && !c->validate_functions))
         return cli_error("no input files", NULL);
     return 0;
 }
@@ -882,6 +930,131 @@ static int run_db_command(const cli *c)
     return EXIT_CLEAN;
 }
 
+/* The reference runtime library: $PYREFCHECK_RUNTIME_LIB, else beside the
+ * executable (a build tree: top level or checker/runtime/), else
+ * lib/pyrefcheck/ of the installation.  buf holds the result. */
+static const char *runtime_lib(char *buf, size_t len)
+{
+    const char *env = getenv("PYREFCHECK_RUNTIME_LIB");
+    if (env && *env)
+        return env;
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return "libprc_runtime.a";
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    static const char *const rel[] = { "libprc_runtime.a", "checker/runtime/libprc_runtime.a",
+                                       "../lib/pyrefcheck/libprc_runtime.a" };
+    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+        snprintf(buf, len, "%s/%s", exe, rel[i]);
+        if (access(buf, R_OK) == 0)
+            return buf;
+    }
+    snprintf(buf, len, "%s/libprc_runtime.a", exe);
+    return buf;
+}
+
+/* Validation options from the command line (strings borrowed from c and
+ * the buffers). */
+static void validate_options(const cli *c, const kb *k, const char *rdir, char *libbuf, size_t liblen,
+                             char *incbuf, size_t inclen,
+                             va_options *o)
+{
+    va_options_default(o);
+    o->fe = &c->drv.fe;
+    o->kb = k;
+    o->runtime_lib = runtime_lib(libbuf, liblen);
+    const char *inc = getenv("PYREFCHECK_RUNTIME_INCLUDE");
+    o->runtime_include = inc && *inc ? inc : PRC_RUNTIME_INCLUDE_DIR;
+    /* an installed runtime carries its prt.h beside it (lib/pyrefcheck/) */
+    const char *slash = strrchr(o->runtime_lib, '/');
+    if (!(inc && *inc) && slash && (size_t)(slash - o->runtime_lib) + 8 < inclen) {
+        snprintf(incbuf, inclen, "%.*s/prt.h", (int)(slash - o->runtime_lib), o->runtime_lib);
+        if (access(incbuf, R_OK) == 0) {
+            incbuf[slash - o->runtime_lib] = '\0';
+            o->runtime_include = incbuf;
+        }
+    }
+    o->rules_dir = rdir;
+    o->link_flags = PRC_RUNTIME_LINK_FLAGS;
+    if (*PRC_RUNTIME_LINK_FLAGS)
+        o->mem_limit_mb = 0;            /* the sanitizers reserve terabytes of address space */
+    o->cache_dir = c->validate_dir ? c->validate_dir : ".pyrefcheck/validate";
+    o->log = c->quiet ? NULL : stderr;
+    if (c->validate_timeout > 0)
+        o->timeout = c->validate_timeout;
+}
+
+/* `pyrefcheck validate`: the stored open findings re-run and their status
+ * stored; with --functions, the ground truth of each FILE as JSON lines.
+ * Returns the exit status. */
+static int run_validate(const cli *c, const kb *k, const char *rdir)
+{
+    char err[1024] = "", libbuf[4200];
+    va_options o;
+    char incbuf[4200];
+    validate_options(c, k, rdir, libbuf, sizeof libbuf, incbuf, sizeof incbuf, &o);
+    if (c->validate_functions) {
+        int st = EXIT_CLEAN;
+        for (int i = 0; i < c->npaths; i++)
+            if (va_ground_truth(&o, c->paths[i], stdout, err, sizeof err) != 0) {
+                fprintf(stderr, "pyrefcheck: error: %s\n", err);
+                st = EXIT_TROUBLE;
+            }
+        fflush(stdout);
+        return st;
+    }
+    db_open_options oo = { .create = false };
+    db_context *d = NULL;
+    if (db_open(&d, c->db_path ? c->db_path : DEFAULT_DB_PATH, &oo, err, sizeof err) != 0) {
+        fprintf(stderr, "pyrefcheck: error: %s\n", err);
+        return EXIT_TROUBLE;
+    }
+    pr_report r;
+    pr_init(&r);
+    int64_t *ids = NULL;
+    int st = EXIT_TROUBLE;
+    int n = db_load_open_findings(d, c->db_rule, c->db_file, &r, &ids, err, sizeof err);
+    const char **status = calloc((size_t)(n > 0 ? n : 1), sizeof *status);
+    va_totals t = { 0 };
+    if (n < 0 || !status) {
+        fprintf(stderr, "pyrefcheck: error: %s\n", n < 0 ? err : "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        r.findings[i].validation = NULL;      /* validate again */
+    if (va_validate_report(&o, &r, &t, err, sizeof err) != 0) {
+        fprintf(stderr, "pyrefcheck: error: %s\n", err);
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        status[i] = r.findings[i].validation;
+    if (db_set_validation(d, ids, status, n, err, sizeof err) != 0) {
+        fprintf(stderr, "pyrefcheck: error: %s\n", err);
+        goto done;
+    }
+    if (c->format == FMT_JSON)
+        pr_write_json(&r, PRC_VERSION, stdout);
+    else {
+        pr_text_options to = { .color = use_color(c, stdout), .quiet = true };
+        pr_write_text(&r, &to, stdout);
+    }
+    if (!c->quiet)
+        printf("pyrefcheck: validated %d finding%s: %d confirmed, %d not reproduced, %d unsupported "
+               "(%ld runs, %.2fs)\n", n, n == 1 ? "" : "s", t.confirmed, t.not_reproduced,
+               t.unsupported, t.attempts, t.seconds);
+    st = fflush(stdout) == 0 ? EXIT_CLEAN : EXIT_TROUBLE;
+done:
+    free((void *)status);
+    free(ids);
+    pr_free(&r);
+    db_close(d);
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     cli c;
@@ -891,13 +1064,9 @@ int main(int argc, char **argv)
     c.drv.jobs = ncpu > 0 ? (int)ncpu : 1;
     c.drv.fe.python_include = PRC_DEFAULT_PYTHON_INCLUDE;
     int rc = parse_args(&c, argc, argv);
-    if (rc != 0)
-        return rc > 0 ? EXIT_CLEAN : EXIT_TROUBLE;
-    if (c.mode == MODE_DB) {
-        int st = run_db_command(&c);
-        free((void *)c.paths);
-        free((void *)c.rules_files);
-        free((void *)c.clang_args);
+    if (rc != 0 || c.mode == MODE_DB) {
+        int st = rc > 0 ? EXIT_CLEAN : rc < 0 ? EXIT_TROUBLE : run_db_command(&c);
+        cli_free(&c);
         return st;
     }
     c.drv.fe.args = c.clang_args;
@@ -955,6 +1124,12 @@ int main(int argc, char **argv)
     c.drv.fe.noreturn_names = noreturn;
     c.drv.fe.is_api_macro = kb_has_entry;
     c.drv.fe.is_api_macro_ctx = k;
+    if (c.mode == MODE_VALIDATE) {
+        c.drv.fe.args = c.clang_args;
+        c.drv.fe.nargs = c.nclang;
+        status = run_validate(&c, k, rdir);
+        goto done;
+    }
 
     bool bad_path = false;
     for (int i = 0; i < c.npaths; i++) {
@@ -1031,6 +1206,21 @@ int main(int argc, char **argv)
         status = report.nerrors ? EXIT_TROUBLE : EXIT_CLEAN;
         goto done;
     }
+    if (c.validate && !c.drv.cfg_only) {
+        char libbuf[4200];
+        va_options vo;
+        va_totals vt = { 0 };
+        char incbuf[4200];
+        validate_options(&c, k, rdir, libbuf, sizeof libbuf, incbuf, sizeof incbuf, &vo);
+        if (va_validate_report(&vo, &report, &vt, err, sizeof err) != 0) {
+            fprintf(stderr, "pyrefcheck: error: %s\n", err);
+            goto done;
+        }
+        if (!c.quiet)
+            fprintf(stderr, "pyrefcheck: validation: %d confirmed, %d not reproduced, %d unsupported "
+                    "(%ld runs, %.2fs)\n", vt.confirmed, vt.not_reproduced, vt.unsupported,
+                    vt.attempts, vt.seconds);
+    }
     bool db_failed = false;
     if (db && store_results(db, &rs, &files, &report, err, sizeof err) != 0) {
         fprintf(stderr, "pyrefcheck: error: %s\n", err);
@@ -1098,11 +1288,6 @@ done:
     free(joined_args);
     pr_free(&report);
     kb_free(k);
-    free((void *)c.paths);
-    free((void *)c.rules_files);
-    free((void *)c.clang_args);
-    for (int i = 0; i < c.nowned; i++)
-        free((void *)c.owned[i]);
-    free((void *)c.owned);
+    cli_free(&c);
     return status;
 }

@@ -149,4 +149,19 @@ void db_hex(uint64_t h, char out[17]);
  * out.  Returns 0, or -1 when some could not be read (out still set). */
 int db_hash_rules(const char *dir, const char *const *extra, int nextra, char out[17]);
 
+/* --- validation (db_validate.c; `pyrefcheck validate`) ------------------ */
+
+/* Adds to r the open findings whose rule is rule and whose file's path is
+ * file (NULL: any), with their paths, ordered by file and line (file_index
+ * counts the distinct files).  *ids (malloc'ed, the caller frees it) gets
+ * the database id of each finding added, in the same order.  Returns the
+ * number added, or -1 with a message in err (*ids NULL; r may hold some). */
+int db_load_open_findings(db_context *d, const char *rule, const char *file, pr_report *r,
+                          int64_t **ids, char *err, size_t errlen);
+
+/* Stores status[i] (NULL: none) as the validation of finding ids[i], all in
+ * one transaction.  Returns 0, or -1 with nothing stored. */
+int db_set_validation(db_context *d, const int64_t *ids, const char *const *status, int n, char *err,
+                      size_t errlen);
+
 #endif

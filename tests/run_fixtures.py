@@ -3,6 +3,7 @@
 
     run_fixtures.py --pyrefcheck BIN [--python-include DIR] [-j N] PATH...
     run_fixtures.py --self-test
+    run_fixtures.py --ground-truth --pyrefcheck BIN [--min-confirmed PCT] [--known FILE] PATH...
 
 Every PATH is a fixture folder (its *.c files, sorted, not recursive) or a single .c file.
 For each file the runner runs
@@ -22,6 +23,19 @@ output that is not JSON, or an exit status that contradicts the report fails tha
 status 2 with nothing on stdout counts as an error whose message is BIN's stderr.
 Expectations are written by hand: there is deliberately no mode that rewrites them from
 the tool's output.
+
+--ground-truth checks the labels themselves under the reference runtime: every function of
+every fixture file runs (`BIN validate --functions FILE`) with no fault and with each
+single-failure fault plan; a function holding an `expect:` marker must show its rule's
+error in at least one run (use-after-release and over-release count as one), every other
+function must show none (a helper no table names may return a borrowed reference or NULL
+without an exception); and every finding is re-run (`BIN check --validate`).  It fails when
+a correct function misbehaves, or fewer than --min-confirmed percent of the buggy
+functions or of the findings are confirmed; every miss is listed with its reason.
+A correct function that calls a buggy one of its file may show that one's error.
+--known FILE lists correct functions known to misbehave because of a runtime
+limitation (`fixtures/x/y.c:function reason`): they are printed, not failed, and an
+entry that no longer misbehaves fails (so the list only shrinks).
 
 Python 3 standard library only.
 """
@@ -469,6 +483,223 @@ def run(binary, python_include, paths, jobs, timeout, out=sys.stdout):
 
 
 # ---------------------------------------------------------------------------
+# Ground truth (--ground-truth): every fixture function run under the
+# reference runtime with no fault and every single-failure fault plan
+# (`pyrefcheck validate --functions FILE`), and every finding re-run
+# (`pyrefcheck check --validate`).
+# ---------------------------------------------------------------------------
+
+# Rules the runtime cannot tell apart: a use of a dead object and a count
+# going negative are the same misbehaviour seen at different moments.
+RULE_FAMILY = {"use-after-release": "release", "over-release": "release"}
+
+# What the runtime reports about a function the interpreter never calls
+# directly (a static helper) is not misbehaviour by itself: a helper's
+# contract (returns borrowed, steals an argument, NULL without an exception,
+# arguments of a given type) is unknown to the harness, so only functions
+# named by a method table or slot are held to "never misbehaves".  Slots that
+# may return NULL without an exception: tp_iternext (the end).
+NULL_OK_SLOTS = ("tp_iternext", "Py_tp_iternext")
+
+
+def _family(rule):
+    return RULE_FAMILY.get(rule, rule)
+
+
+def _run_json_lines(cmd, timeout):
+    """Run cmd; return (list of JSON objects, error text or None)."""
+    try:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return [], "timed out"
+    except OSError as e:
+        return [], "cannot run: %s" % e
+    objs = []
+    text = proc.stdout.decode("utf-8", "replace")
+    try:
+        whole = json.loads(text) if text.lstrip().startswith("{") else None
+    except ValueError:
+        whole = None
+    for line in ([] if whole is not None else text.splitlines()):
+        line = line.strip()
+        if line:
+            try:
+                objs.append(json.loads(line))
+            except ValueError:
+                return [], "output is not JSON lines: %s" % _short(line)
+    if whole is not None:
+        objs.append(whole)
+    if proc.returncode not in (0, 1):
+        return objs, _describe_status(proc.returncode) + ": " + _stderr_tail(
+            proc.stderr.decode("utf-8", "replace"))
+    return objs, None
+
+
+def _calls_buggy(functions, buggy_names, text):
+    """Names of the functions that call (directly or through other functions of
+    the file) a function holding an expect: marker, read from the source text."""
+    if not text:
+        return set()
+    lines = text.splitlines()
+    names = [fn["function"] for fn in functions]
+    calls = {}
+    for fn in functions:
+        body = "\n".join(lines[max(0, fn.get("line", 1)):fn.get("end_line", 0)])
+        calls[fn["function"]] = {n for n in names if n != fn["function"] and
+                                 re.search(r"\b%s\s*\(" % re.escape(n), body)}
+    tainted = set(buggy_names)
+    changed = True
+    while changed:
+        changed = False
+        for name, callees in calls.items():
+            if name not in tainted and callees & tainted:
+                tainted.add(name)
+                changed = True
+    return tainted - set(buggy_names)
+
+
+def judge_functions(spec, functions, text=""):
+    """Compare validate --functions output with a fixture's expectations.
+
+    Returns (buggy, correct): buggy is a list of (name, ok, why) for functions
+    holding an expect: marker, correct a list of (name, ok, why) for the
+    others.  A correct function that calls a buggy one (text: the fixture's
+    source) may show that function's error."""
+    buggy, correct = [], []
+    buggy_names = [fn["function"] for fn in functions
+                   if any(fn.get("line", 0) <= e.line <= fn.get("end_line", 0)
+                          for e in spec.expectations)]
+    callers = _calls_buggy(functions, buggy_names, text)
+    for fn in functions:
+        lo, hi = fn.get("line", 0), fn.get("end_line", 0)
+        want = {_family(e.rule) for e in spec.expectations if lo <= e.line <= hi}
+        shown = fn.get("rules") or {}
+        unsupported = fn.get("unsupported")
+        if want:
+            # the caller's release of a borrowed result may show as a count gone negative
+            hit = sorted(r for r in shown if _family(r) in want or
+                         ("borrowed-return" in want and _family(r) == "release"))
+            if hit:
+                buggy.append((fn["function"], True, "%s: %s" % (hit[0], shown[hit[0]])))
+            elif unsupported:
+                buggy.append((fn["function"], False, "unsupported: %s" % unsupported))
+            else:
+                buggy.append((fn["function"], False, "no run showed %s (%d runs%s)" % (
+                    "/".join(sorted(want)), fn.get("runs", 0),
+                    "; saw " + ", ".join(sorted(shown)) if shown else "")))
+        else:
+            bad = sorted(r for r in shown if fn.get("callable") and not (
+                r == "null-without-exception" and fn.get("slot") in NULL_OK_SLOTS))
+            if bad and fn["function"] in callers:
+                correct.append((fn["function"], True, "calls a buggy function"))
+            elif bad:
+                correct.append((fn["function"], False, "%s: %s" % (bad[0], shown[bad[0]])))
+            else:
+                correct.append((fn["function"], True, unsupported or ""))
+    return buggy, correct
+
+
+def ground_truth_one(binary, python_include, path, timeout, vdir):
+    """Returns (buggy, correct, findings, problems) for one fixture file."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    spec = parse_fixture(text)
+    if spec.errors:
+        return [], [], [], []
+    extra = ["--python-include", python_include] if python_include else []
+    tail = ["--"] + spec.args if spec.args else []
+    cmd = [binary, "validate", "--quiet", "--validate-dir", vdir, "--functions"] + extra + \
+        [path] + tail
+    functions, err = _run_json_lines(cmd, timeout)
+    problems = ["%s: validate --functions: %s" % (display_path(path), err)] if err else []
+    buggy, correct = judge_functions(spec, functions, text)
+    cmd = [binary, "check", "--validate", "--quiet", "--no-db", "--format", "json",
+           "--validate-dir", vdir] + extra + [path] + tail
+    report, err = _run_json_lines(cmd, timeout)
+    if err:
+        problems.append("%s: check --validate: %s" % (display_path(path), err))
+    findings = []
+    for obj in report:
+        for f in obj.get("findings", []):
+            findings.append((f.get("line"), f.get("rule"), f.get("validation") or "none"))
+    return buggy, correct, findings, problems
+
+
+def load_known(path):
+    """Known runtime limitations: `fixture-path:function reason` lines (# comments).
+    Returns {(basename-relative path, function): reason}."""
+    known = {}
+    if not path:
+        return known
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            m = re.match(r"(\S+):(\w+)\s+(.+)$", line)
+            if not m:
+                raise SystemExit("%s:%d: not `file:function reason`" % (path, n))
+            known[(m.group(1), m.group(2))] = m.group(3)
+    return known
+
+
+def ground_truth(binary, python_include, paths, jobs, timeout, min_confirmed, vdir,
+                 out=sys.stdout, known=None):
+    known = known or {}
+    used = set()
+    files, problems = collect_files(paths)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(
+            lambda f: (f, ground_truth_one(binary, python_include, f, timeout, vdir)), files))
+    nbuggy = nbuggy_ok = ncorrect = ncorrect_bad = 0
+    nfind = nfind_ok = 0
+    statuses = {}
+    for path, (buggy, correct, findings, probs) in results:
+        shown = display_path(path)
+        problems.extend(probs)
+        for name, ok, why in buggy:
+            nbuggy += 1
+            nbuggy_ok += ok
+            if not ok:
+                print("%s: %s: buggy function not confirmed: %s" % (shown, name, why), file=out)
+        for name, ok, why in correct:
+            ncorrect += 1
+            if not ok and (shown, name) in known:
+                used.add((shown, name))
+                print("%s: %s: correct function misbehaved (known: %s): %s" % (
+                    shown, name, known[(shown, name)], _short(why, 120)), file=out)
+            elif not ok:
+                ncorrect_bad += 1
+                print("%s: %s: correct function misbehaved: %s" % (shown, name, why), file=out)
+        for line, rule, status in findings:
+            word = re.split(r"[: ]", status, 1)[0]
+            statuses[word] = statuses.get(word, 0) + 1
+            nfind += 1
+            if word == "confirmed":
+                nfind_ok += 1
+            else:
+                print("%s:%s: %s finding %s" % (shown, line, rule, status), file=out)
+    for key in sorted(set(known) - used):
+        if any(display_path(f) == key[0] for f in files):
+            # not a failure: whether a harness limitation shows (a NULL self field read)
+            # depends on the build (ASan lays memory out differently)
+            print("%s: %s: note: listed as known but behaves in this build" % key, file=out)
+    for p in problems:
+        print(p, file=out)
+    share = 100.0 * nbuggy_ok / nbuggy if nbuggy else 100.0
+    fshare = 100.0 * nfind_ok / nfind if nfind else 100.0
+    print("ground truth: %d/%d buggy functions misbehave (%.1f%%), %d/%d correct functions "
+          "clean; findings confirmed %d/%d (%.1f%%) [%s]" % (
+              nbuggy_ok, nbuggy, share, ncorrect - ncorrect_bad, ncorrect, nfind_ok, nfind,
+              fshare, ", ".join("%s %d" % kv for kv in sorted(statuses.items()))), file=out)
+    out.flush()
+    ok = not problems and ncorrect_bad == 0 and share >= min_confirmed and \
+        fshare >= min_confirmed
+    return 0 if ok else 1
+
+
+# ---------------------------------------------------------------------------
 # Self-test
 # ---------------------------------------------------------------------------
 
@@ -620,6 +851,42 @@ def self_test():
           "different file")
     check(display_path("/w/main/fixtures/leak/x.c") == "fixtures/leak/x.c", "display path")
 
+    # --- ground truth judgement ---
+    spec = parse_fixture("f() {\n x; /* expect: leak */\n}\ng() {\n}\nh() {\n}\n"
+                         "k() { /* expect: over-release */\n}\n")
+    fns = [{"function": "f", "line": 1, "end_line": 3, "runs": 3, "rules": {"leak": "w"},
+            "unsupported": None, "callable": True},
+           {"function": "g", "line": 4, "end_line": 5, "runs": 3, "rules": {},
+            "unsupported": None, "callable": True},
+           {"function": "h", "line": 6, "end_line": 7, "runs": 3,
+            "rules": {"borrowed-return": "w"}, "unsupported": None, "callable": False},
+           {"function": "k", "line": 8, "end_line": 9, "runs": 3,
+            "rules": {"use-after-release": "w"}, "unsupported": None, "callable": True}]
+    buggy, correct = judge_functions(spec, fns)
+    check([b[:2] for b in buggy] == [("f", True), ("k", True)], "buggy judged: %r" % buggy)
+    check([c[:2] for c in correct] == [("g", True), ("h", True)], "correct judged: %r" % correct)
+    fns[0]["rules"] = {"null-deref": "w"}
+    fns[1]["rules"] = {"leak": "w"}
+    fns[2]["callable"] = True
+    buggy, correct = judge_functions(spec, fns)
+    check(buggy[0][:2] == ("f", False) and "saw null-deref" in buggy[0][2],
+          "wrong rule is not a confirmation: %r" % buggy)
+    check([c[:2] for c in correct] == [("g", False), ("h", False)],
+          "misbehaving correct functions: %r" % correct)
+    src = "f() {\n x; /* expect: leak */\n}\ng() {\n  f();\n}\nh() {\n}\nk() {\n}\n"
+    _, correct = judge_functions(spec, fns, src)
+    check(correct[0][:2] == ("g", True) and "buggy" in correct[0][2],
+          "a caller of a buggy function is excused: %r" % correct)
+    fns[2]["rules"], fns[2]["slot"] = {"null-without-exception": "w"}, "tp_iternext"
+    _, correct = judge_functions(spec, fns)
+    check(correct[1][:2] == ("h", True), "tp_iternext may return NULL without one: %r" % correct)
+    fns[2]["slot"] = "tp_repr"
+    _, correct = judge_functions(spec, fns)
+    check(correct[1][:2] == ("h", False), "tp_repr may not: %r" % correct)
+    fns[0]["rules"], fns[0]["unsupported"] = {}, "PyFoo_Bar"
+    buggy, _ = judge_functions(spec, fns)
+    check(buggy[0] == ("f", False, "unsupported: PyFoo_Bar"), "unsupported: %r" % buggy)
+
     # --- end to end, with a fake tool ---
     with tempfile.TemporaryDirectory() as tmp:
         tool = os.path.join(tmp, "fake-pyrefcheck")
@@ -685,6 +952,18 @@ def main(argv=None):
                     help="seconds allowed per file (default: %(default)s)")
     ap.add_argument("--self-test", action="store_true",
                     help="test the runner itself (expectation parser, comparison, process handling)")
+    ap.add_argument("--ground-truth", action="store_true",
+                    help="run every fixture function under the reference runtime with every "
+                         "single-failure fault plan: buggy ones must misbehave, correct ones "
+                         "never; and re-run every finding (check --validate)")
+    ap.add_argument("--min-confirmed", type=float, default=90.0,
+                    help="--ground-truth: least share (%%) of buggy functions and of findings "
+                         "confirmed (default: %(default)s)")
+    ap.add_argument("--known", metavar="FILE",
+                    help="--ground-truth: correct functions known to misbehave under the "
+                         "runtime (`fixtures/x/y.c:function reason` lines); listed, not failed")
+    ap.add_argument("--validate-dir", metavar="DIR",
+                    help="--ground-truth: harness cache (default: a temporary folder)")
     ap.add_argument("paths", nargs="*", metavar="FOLDER",
                     help="fixture folders (their *.c files) or single .c files")
     args = ap.parse_args(argv)
@@ -692,6 +971,16 @@ def main(argv=None):
         return self_test()
     if not args.pyrefcheck or not args.paths:
         ap.error("--pyrefcheck BIN and at least one FOLDER are required")
+    if args.ground_truth:
+        if args.validate_dir:
+            os.makedirs(args.validate_dir, exist_ok=True)
+            return ground_truth(args.pyrefcheck, args.python_include, args.paths, args.jobs,
+                                args.timeout, args.min_confirmed, args.validate_dir,
+                                known=load_known(args.known))
+        with tempfile.TemporaryDirectory(prefix="prc-gt-") as vdir:
+            return ground_truth(args.pyrefcheck, args.python_include, args.paths, args.jobs,
+                                args.timeout, args.min_confirmed, vdir,
+                                known=load_known(args.known))
     return run(args.pyrefcheck, args.python_include, args.paths, args.jobs, args.timeout)
 
 

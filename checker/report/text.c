@@ -1,5 +1,6 @@
 /* text.c - compiler-style text output: one warning line per finding, then
- * a note line for each step of its path, then errors and a summary. */
+ * a note line for each step of its path (and one for its validation, when
+ * the reference runtime has re-run it), then errors and a summary. */
 #include "report.h"
 
 #include <string.h>
@@ -24,13 +25,16 @@ void pr_write_text(const pr_report *r, const pr_text_options *o, FILE *out)
         else
             fprintf(out, " %s: ", err ? "error" : "warning");
         fprintf(out, "%s [%s]", f->message, f->rule);
-        if (f->validation)
-            fprintf(out, " (%s)", f->validation);
         fputc('\n', out);
         for (int k = 0; k < f->nsteps; k++) {
             tx_loc(out, f->steps[k].loc, o);
             fprintf(out, " %snote:%s %s\n", o->color ? "\033[1;36m" : "", o->color ? "\033[0m" : "",
                     f->steps[k].message);
+        }
+        if (f->validation) {    /* the reference runtime's verdict, last */
+            tx_loc(out, f->loc, o);
+            fprintf(out, " %snote:%s validation: %s\n", o->color ? "\033[1;36m" : "",
+                    o->color ? "\033[0m" : "", f->validation);
         }
     }
     for (int i = 0; i < r->nincomplete; i++) {

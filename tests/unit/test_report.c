@@ -784,7 +784,8 @@ static void test_text_output(void **state)
         "mod.c:10:9: note: new reference from \"PyLong_FromLong\"\n"
         "mod.c:11:5: note: branch taken\n"
         "mod.c:12:5: note: returned without releasing\n"
-        "mod.c:20:3: error: NULL \\ dereference\tof\n'p' caf\xe9 [null-deref] (confirmed)\n"
+        "mod.c:20:3: error: NULL \\ dereference\tof\n'p' caf\xe9 [null-deref]\n"
+        "mod.c:20:3: note: validation: confirmed\n"
         "mod.c:30:1: remark: analysis of 'big' incomplete: path budget exhausted\n");
     free(t);
     /* not quiet: a summary line at the end */
