@@ -38,6 +38,13 @@ sqlite3_stmt *db_stmt(db_context *d, db_sql_id id, char *err, size_t errlen);
  * free with db_free_steps, also after a failure).  Returns 0 or -1. */
 int db_load_steps(db_context *d, int64_t id, pr_step **steps, int *n, char *err, size_t errlen);
 void db_free_steps(pr_step *steps, int n);
+/* Adds the finding of st's current row to r, with its path.  The row's
+ * columns are: id, file path, location file, rule, severity, function,
+ * line, column, message, fingerprint, validation.  *file_index counts the
+ * distinct file paths seen (start it at -1 with last_path ""), rows coming
+ * ordered by path.  Returns 0, or -1 with a message in err. */
+int db_report_add_row(db_context *d, sqlite3_stmt *st, pr_report *r, int *file_index,
+                      char *last_path, size_t last_len, char *err, size_t errlen);
 /* Writes "path: what: sqlite's message" to err; returns -1. */
 int db_fail(db_context *d, char *err, size_t errlen, const char *what);
 

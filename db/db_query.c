@@ -228,6 +228,37 @@ int db_vacuum(db_context *d, char *err, size_t errlen)
     return db_done(d, st, rc, err, errlen);
 }
 
+int db_report_add_row(db_context *d, sqlite3_stmt *st, pr_report *r, int *file_index,
+                      char *last_path, size_t last_len, char *err, size_t errlen)
+{
+    const char *path = db_col(st, 1);
+    const char *loc_file = (const char *)sqlite3_column_text(st, 2);
+    if (*file_index < 0 || strcmp(last_path, path) != 0) {
+        (*file_index)++;
+        snprintf(last_path, last_len, "%s", path);
+    }
+    pr_finding f = {0};
+    f.rule = db_col(st, 3);
+    f.severity = db_col(st, 4);
+    f.loc.file = loc_file ? loc_file : path;
+    f.loc.line = (uint32_t)sqlite3_column_int(st, 6);
+    f.loc.col = (uint32_t)sqlite3_column_int(st, 7);
+    f.function = db_col(st, 5);
+    f.message = db_col(st, 8);
+    snprintf(f.fingerprint, sizeof f.fingerprint, "%s", db_col(st, 9));
+    f.validation = sqlite3_column_type(st, 10) != SQLITE_NULL ? db_col(st, 10) : NULL;
+    f.file_index = *file_index;
+    int rc = 0;
+    if (db_load_steps(d, sqlite3_column_int64(st, 0), &f.steps, &f.nsteps, err, errlen) != 0)
+        rc = -1;
+    else if (pr_add_finding(r, &f) != 0) {
+        snprintf(err, errlen, "%s: out of memory", d->path);
+        rc = -1;
+    }
+    db_free_steps(f.steps, f.nsteps);
+    return rc;
+}
+
 int db_load_export(db_context *d, pr_report *r, char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(d, DB_SQL_EXPORT_RUN, err, errlen);
@@ -254,34 +285,11 @@ int db_load_export(db_context *d, pr_report *r, char *err, size_t errlen)
     sqlite3_bind_int64(st, 1, run);
     char last_path[4096] = "";
     int file_index = -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *path = db_col(st, 1);
-        const char *loc_file = (const char *)sqlite3_column_text(st, 2);
-        if (file_index < 0 || strcmp(last_path, path) != 0) {
-            file_index++;
-            snprintf(last_path, sizeof last_path, "%s", path);
-        }
-        pr_finding f = {0};
-        f.rule = db_col(st, 3);
-        f.severity = db_col(st, 4);
-        f.loc.file = loc_file ? loc_file : path;
-        f.loc.line = (uint32_t)sqlite3_column_int(st, 6);
-        f.loc.col = (uint32_t)sqlite3_column_int(st, 7);
-        f.function = db_col(st, 5);
-        f.message = db_col(st, 8);
-        snprintf(f.fingerprint, sizeof f.fingerprint, "%s", db_col(st, 9));
-        f.validation = sqlite3_column_type(st, 10) != SQLITE_NULL ? db_col(st, 10) : NULL;
-        f.file_index = file_index;
-        if (db_load_steps(d, sqlite3_column_int64(st, 0), &f.steps, &f.nsteps, err, errlen) != 0 ||
-            pr_add_finding(r, &f) != 0) {
-            if (!*err)
-                snprintf(err, errlen, "%s: out of memory", d->path);
-            db_free_steps(f.steps, f.nsteps);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (db_report_add_row(d, st, r, &file_index, last_path, sizeof last_path, err, errlen) != 0) {
             sqlite3_reset(st);
             return -1;
         }
-        db_free_steps(f.steps, f.nsteps);
-    }
     if (db_done(d, st, rc, err, errlen) != 0)
         return -1;
     if (!(st = db_stmt(d, DB_SQL_EXPORT_ERRORS, err, errlen)))

@@ -27,12 +27,6 @@ static int db_vexec(db_context *d, const char *sql)
     return rc;
 }
 
-static const char *db_vcol(sqlite3_stmt *st, int i)
-{
-    const char *s = (const char *)sqlite3_column_text(st, i);
-    return s ? s : "";
-}
-
 int db_load_open_findings(db_context *d, const char *rule, const char *file, pr_report *r,
                           int64_t **ids, char *err, size_t errlen)
 {
@@ -48,23 +42,6 @@ int db_load_open_findings(db_context *d, const char *rule, const char *file, pr_
     char last_path[4096] = "";
     int64_t *v = NULL;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *path = db_vcol(st, 1);
-        const char *loc_file = (const char *)sqlite3_column_text(st, 2);
-        if (file_index < 0 || strcmp(last_path, path) != 0) {
-            file_index++;
-            snprintf(last_path, sizeof last_path, "%s", path);
-        }
-        pr_finding f = { 0 };
-        f.rule = db_vcol(st, 3);
-        f.severity = db_vcol(st, 4);
-        f.loc.file = loc_file ? loc_file : path;
-        f.loc.line = (uint32_t)sqlite3_column_int(st, 6);
-        f.loc.col = (uint32_t)sqlite3_column_int(st, 7);
-        f.function = db_vcol(st, 5);
-        f.message = db_vcol(st, 8);
-        snprintf(f.fingerprint, sizeof f.fingerprint, "%s", db_vcol(st, 9));
-        f.validation = sqlite3_column_type(st, 10) != SQLITE_NULL ? db_vcol(st, 10) : NULL;
-        f.file_index = file_index;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             int64_t *nv = realloc(v, sizeof *nv * (size_t)cap);
@@ -75,13 +52,8 @@ int db_load_open_findings(db_context *d, const char *rule, const char *file, pr_
             v = nv;
         }
         v[n] = sqlite3_column_int64(st, 0);
-        if (db_load_steps(d, v[n], &f.steps, &f.nsteps, err, errlen) != 0 || pr_add_finding(r, &f) != 0) {
-            if (!*err)
-                snprintf(err, errlen, "out of memory");
-            db_free_steps(f.steps, f.nsteps);
+        if (db_report_add_row(d, st, r, &file_index, last_path, sizeof last_path, err, errlen) != 0)
             goto fail;
-        }
-        db_free_steps(f.steps, f.nsteps);
         n++;
     }
     if (rc != SQLITE_DONE) {
