@@ -46,7 +46,7 @@ typedef enum va_role {
     VA_VISIT,       /* a visitproc that does nothing */
 } va_role;
 
-enum { VA_MAX_PARAMS = 8, VA_MAX_CHOICES = 7, VA_MAX_KINDS = 6 };
+enum { VA_MAX_PARAMS = 8, VA_MAX_CHOICES = 12, VA_MAX_KINDS = 6 };
 
 typedef struct va_func {
     const char *name;

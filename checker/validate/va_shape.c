@@ -413,7 +413,11 @@ static bool va_choices_from_format(va_func *f, const kb *k, const va_fmt_call *f
  * setter or an assignment slot, also NULL: deletion). */
 static void va_default_choices(va_func *f, int nobj, bool tuple, bool deletes)
 {
-    static const char *const kinds[] = { "int", "str", "list", "dict", "tuple0", "type", "none" };
+    /* after the plain values: a negative int (-1), an iterator of fresh objects
+     * nothing else holds (a use after its items die shows), a callable
+     * returning fresh objects, a fresh module (module-init helpers) */
+    static const char *const kinds[] = { "int", "str", "list", "dict", "tuple0", "type", "none",
+                                         "neg-int", "gen", "callable", "module" };
     const char *v[VA_MAX_KINDS];
     if (tuple) {
         va_add_choice(f, v, 0);
