@@ -97,9 +97,27 @@ void prt_init(void);
 
 /* A new reference to a fresh argument object of the given kind ("none",
  * "int", "neg-int", "float", "str", "bytes", "tuple0".."tuple3", "list",
- * "dict", "set", "object", "type", "module", "callable", "gen").  NULL for an unknown kind.  Allocations
+ * "dict", "set", "object", "type", "module", "callable", "gen", and the
+ * stand-ins of rt_probe.c: "probe" (callable, iterable, subscriptable,
+ * usable in arithmetic, each result a fresh probe; every attribute a fresh
+ * probe), "probe-int" and "probe-dict" (the same, with every attribute a
+ * fresh int / a fresh "dict-full"), "dict-full" ({"key": 1000, 1000:
+ * "spam"} and every registered literal mapped to a fresh float), "str-long" (200
+ * characters)).  NULL for an unknown kind.  Allocations
  * made here never fail and are not counted as API calls. */
 PyObject *prt_arg(const char *kind);
+
+/* Registers string literals (static storage, kept by pointer) that the
+ * "dict-full" kind and the attributes of "probe-dict" hold as keys: the
+ * harness passes those of the file under test. */
+void prt_set_literals(const char *const *literals, int n);
+
+/* Sets a pending exception as if an earlier call had failed: a fresh heap
+ * exception type prt.PendingError, a fresh instance of it and a fresh
+ * object standing for the traceback, owned by the exception state alone and
+ * attributed to "prt_arg" (for helpers called while an error is being
+ * handled).  Call right before prt_call_begin(). */
+void prt_set_exception(void);
 
 /* Snapshot: every object alive now existed before the call. */
 void prt_call_begin(void);

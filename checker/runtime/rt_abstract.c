@@ -173,6 +173,8 @@ PyObject *rt_call(PyObject *callable, PyObject *args, PyObject *kw)
         rt_err_format(PyExc_TypeError, "'%s' object is not callable", Py_TYPE(callable)->tp_name);
         return NULL;
     }
+    if ((args && !rt_arg_ok(args)) || (kw && !rt_arg_ok(kw)))
+        return NULL;
     PyObject *own = NULL;
     if (!args)
         args = own = rt_tuple_new(0);
@@ -662,6 +664,8 @@ PyObject *PyObject_SelfIter(PyObject *o)
 PyObject *PyObject_Call(PyObject *callable, PyObject *args, PyObject *kw)
 {
     RT_ENTER_PTR("PyObject_Call");
+    if (!rt_arg_ok(callable) || (args && !rt_arg_ok(args)) || (kw && !rt_arg_ok(kw)))
+        return NULL;
     if (!args || !PyTuple_Check(args)) {
         rt_err_setstr(PyExc_TypeError, "argument list must be a tuple");
         return NULL;

@@ -160,13 +160,8 @@ static PyObject *rt_arg_make(const char *kind)
         Py_DECREF(b);
         return l;
     }
-    if (!strcmp(kind, "dict")) {
-        PyObject *d = rt_dict_new();
-        PyObject *v = rt_long_from_ll(1000);
-        rt_dict_set_str(d, "key", v);
-        Py_DECREF(v);
-        return d;
-    }
+    if (!strcmp(kind, "dict"))
+        return rt_dict_sample();
     if (!strcmp(kind, "set")) {
         PyObject *s = rt_set_new(&PySet_Type);
         PyObject *v = rt_long_from_ll(1000);
@@ -192,7 +187,7 @@ static PyObject *rt_arg_make(const char *kind)
     if (!strcmp(kind, "type"))
         return rt_heaptype_new("prt.ArgType", &PyBaseObject_Type, sizeof(PyObject),
                                Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE);
-    return NULL;
+    return rt_probe_arg(kind);
 }
 
 PyObject *prt_arg(const char *kind)
@@ -227,6 +222,8 @@ static void rt_count_internal(PyObject *ref, bool precise, void *arg)
         r->internal++;
     else if (precise)
         r->dangling++;
+    else
+        r->stale++;
 }
 
 /* A reference from the program's static data (dangling when the object is
@@ -286,6 +283,7 @@ static void rt_account(rt_ctx *c)
         c->objs[i].internal = 0;
         c->objs[i].global = 0;
         c->objs[i].dangling = 0;
+        c->objs[i].stale = 0;
     }
     for (size_t i = 0; i < c->nobjs; i++)
         if (c->objs[i].alive)
@@ -372,7 +370,9 @@ int prt_call_end(PyObject *result, int ret_kind, long ret_int)
                 rt_problem(r);
                 rt_out("prt: use-after-release %s allocated-by %s#%d (what: %s)",
                        r->type_name, r->api, r->api_n, cnt > 0 ? "incref" : "decref");
-            } else if (r == res && (r->dangling > 0 || (r->pre && r->ext_begin > 0))) {
+            } else if (r == res && (r->dangling > 0 || r->stale > 0 || (r->pre && r->ext_begin > 0))) {
+                /* (a word of a live object still pointing at the result the
+                 * caller's release freed: the field it was borrowed from) */
                 rt_problem(r);
                 rt_out("prt: borrowed-return %s", r->type_name);
             } else if ((r->pre && r->ext_begin > 0) || r->dangling > 0) {

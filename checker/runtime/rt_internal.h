@@ -54,6 +54,8 @@ typedef struct rt_obj {
     Py_ssize_t internal;     /* scratch: references from live objects */
     Py_ssize_t global;       /* scratch: references from data/PyMem blocks */
     Py_ssize_t dangling;     /* scratch: live references to it while dead */
+    Py_ssize_t stale;        /* scratch: words of live extension objects still
+                                pointing at it while dead */
     int nhist;               /* events recorded (the first RT_HIST kept) */
     rt_event hist[RT_HIST];
 } rt_obj;
@@ -108,6 +110,8 @@ typedef struct rt_ctx {
     bool in_call;            /* between prt_call_begin and prt_call_end */
     PyObject *released_result; /* result released by prt_call_end */
     void *tstate;            /* the stand-in PyThreadState (rt_module.c) */
+    const char *const *literals; /* the file's string literals (prt_set_literals) */
+    int nliterals;
 } rt_ctx;
 
 /* The runtime's state (see the top of this file). */
@@ -212,6 +216,12 @@ PyObject *rt_type_name_obj(PyTypeObject *tp, bool qual);
 PyObject *rt_heaptype_new(const char *name, PyTypeObject *base, Py_ssize_t basicsize,
                           unsigned long flags);
 PyObject *rt_binop(PyObject *a, PyObject *b, int op);    /* '+', '*', '-' ... */
+/* A fresh argument of a probe kind ("probe", "probe-int", "probe-dict",
+ * "dict-full", "str-long"; rt_probe.c), or NULL when kind is none of them. */
+PyObject *rt_probe_arg(const char *kind);
+/* The "dict" argument kind: {"key": 1000, 1000: "spam"} (keys of the "key"
+ * kind and of the "list" kind's first item), each value held by it alone. */
+PyObject *rt_dict_sample(void);
 extern PyTypeObject rt_seqiter_type;
 /* An iterator over a tuple, list, dict (keys), set or str. */
 PyObject *rt_seqiter_new(PyObject *seq);

@@ -18,7 +18,7 @@
 #include "../base/strbuf.h"
 
 /* Bumped when the generated code changes (part of the cache key). */
-#define VA_HARNESS_VERSION "va-harness-8"
+#define VA_HARNESS_VERSION "va-harness-9"
 
 const char *va_basename(const char *path)
 {
@@ -149,10 +149,10 @@ static const char va_prologue[] =
     "static PyObject **vah_array(int n, char **kinds)\n{\n"
     "    static PyObject *a[16];\n"
     "    for (int i = 0; i < n && i < 16; i++) a[i] = vah_arg(kinds[i]);\n    return a;\n}\n"
-    "static PyObject *vah_instance(PyTypeObject *t)\n{\n"
+    "static PyObject *vah_instance(PyTypeObject *t, int n, char **kinds)\n{\n"
     "    if (!t) vah_setup_failed(\"type\");\n"
     "    if (PyType_Ready(t) < 0) vah_setup_failed(\"PyType_Ready\");\n"
-    "    PyObject *o = NULL, *a = PyTuple_New(0);\n"
+    "    PyObject *o = NULL, *a = vah_tuple(n, kinds);\n"
     "    if (t->tp_new) o = t->tp_new(t, a, NULL);\n"
     "    if (!o) { PyErr_Clear(); o = PyType_GenericAlloc(t, 0); }\n"
     "    if (!o) vah_setup_failed(\"self\");\n"
@@ -168,6 +168,9 @@ static const char va_prologue[] =
     "    return (PyTypeObject *)t;\n}\n"
     "static int vah_visit(PyObject *o, void *arg)\n{\n    (void)o; (void)arg;\n    return 0;\n}\n"
     "static _Alignas(64) char vah_scratch[8][4096];\n"
+    "static int vah_fill;          /* \"+fill\": self's NULL object fields get probes */\n"
+    "static int vah_exc;           /* \"+exc\": an exception is pending at the call */\n"
+    "static int vah_bare;          /* \"+bare\": self constructed without arguments */\n"
     "static PyObject *vah_module;   /* what the module's PyInit_ returned, if a module */\n"
     "static const char *vah_next(char **kinds, int n, int *k)\n{\n"
     "    return *k < n ? kinds[(*k)++] : \"none\";\n}\n\n";
@@ -184,7 +187,19 @@ static void va_gen_case(sb_buf *b, const va_func *f)
             sb_printf(b, "        PyObject *p%d = vah_arg(vah_next(kinds, nk, &k));\n", i);
             break;
         case VA_SELF:
-            sb_printf(b, "        PyObject *p%d = vah_instance(%s);\n", i, type);
+            sb_printf(b, "        PyObject *p%d = vah_instance(%s, vah_bare ? 0 : %d, (char *[]){ ", i, type,
+                      f->ninit);
+            for (int k = 0; k < f->ninit; k++)
+                sb_printf(b, "\"%s\", ", f->init_kinds[k]);
+            sb_puts(b, "NULL });\n");
+            if (f->self_ctype) {
+                sb_printf(b, "        if (vah_fill) {\n            %s s_ = (%s)p%d;\n", f->self_ctype,
+                          f->self_ctype, i);
+                for (int k = 0; k < f->nfields; k++)
+                    sb_printf(b, "            if (!s_->%s) s_->%s = (void *)vah_arg(\"probe\");\n",
+                              f->self_fields[k], f->self_fields[k]);
+                sb_puts(b, "        }\n");
+            }
             break;
         case VA_SELF_ANY:
             sb_printf(b, "        PyObject *p%d = vah_module ? vah_module : vah_arg(\"object\");\n", i);
@@ -219,6 +234,7 @@ static void va_gen_case(sb_buf *b, const va_func *f)
             break;
         }
     }
+    sb_puts(b, "        if (vah_exc) prt_set_exception();\n");
     sb_puts(b, "        prt_call_begin();\n        ");
     if (f->ret == 0)
         sb_puts(b, "PyObject *r = (PyObject *)");
@@ -251,6 +267,17 @@ static void va_gen(sb_buf *b, const char *abs_source, const va_shapes *s)
     sb_puts(b, "    if (argc < 2) { fprintf(stderr, \"usage: %s FUNCTION [KIND...]\\n\", argv[0]); return 2; }\n");
     sb_puts(b, "    const char *fn = argv[1];\n    char **kinds = argv + 2;\n    int nk = argc - 2;\n");
     sb_puts(b, "    (void)kinds; (void)nk;\n");
+    /* set-up flags lead the kinds */
+    sb_puts(b, "    while (nk > 0 && kinds[0][0] == '+') {\n"
+               "        if (strcmp(kinds[0], \"+exc\") == 0) vah_exc = 1;\n"
+               "        else if (strcmp(kinds[0], \"+fill\") == 0) vah_fill = 1;\n"
+               "        else if (strcmp(kinds[0], \"+bare\") == 0) vah_bare = 1;\n"
+               "        kinds++, nk--;\n    }\n");
+    sb_puts(b, "    static const char *const vah_literals[] = { ");
+    for (int i = 0; i < s->nliterals; i++)
+        sb_printf(b, "\"%s\", ", s->literals[i]);
+    sb_puts(b, "NULL };\n");
+    sb_printf(b, "    prt_set_literals(vah_literals, %d);\n", s->nliterals);
     /* the module is imported before any of its functions is called: its init
      * fills the module's globals (exception types, cached objects) */
     const char *init = NULL;

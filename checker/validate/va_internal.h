@@ -46,7 +46,8 @@ typedef enum va_role {
     VA_VISIT,       /* a visitproc that does nothing */
 } va_role;
 
-enum { VA_MAX_PARAMS = 8, VA_MAX_CHOICES = 12, VA_MAX_KINDS = 6 };
+enum { VA_MAX_PARAMS = 8, VA_MAX_CHOICES = 20, VA_MAX_KINDS = 7, VA_MAX_FIELDS = 8,
+       VA_MAX_LITERALS = 48 };
 
 typedef struct va_func {
     const char *name;
@@ -61,16 +62,33 @@ typedef struct va_func {
     const char *slot;           /* the slot or field naming it ("tp_iternext"), or NULL */
     /* argument choices: each a list of kinds for prt_arg ("int", "str"...),
      * or the harness's own "int1" (the int 1), "key" (the str "key", a key of
-     * the "dict" kind) and "null" (a NULL argument) */
+     * the "dict" kind) and "null" (a NULL argument).
+     * A choice may open with set-up flags, kinds starting with '+': "+exc" (an
+     * exception is pending when the function is called: helpers only),
+     * "+fill" (self's object fields the function reads are filled with fresh
+     * probes where its constructor left them NULL) and "+bare" (self is
+     * constructed without the arguments of init_kinds). */
     int nchoices;
     int nkinds[VA_MAX_CHOICES];
     const char *kinds[VA_MAX_CHOICES][VA_MAX_KINDS];
+    /* self (VA_SELF): its C type as declared ("AccObject *") when it is a
+     * struct of the file, and the object fields the function reads */
+    const char *self_ctype;
+    const char *self_fields[VA_MAX_FIELDS];
+    int nfields;
+    /* the arguments self's type is constructed with (tp_new and tp_init): the
+     * first choice of its tp_init (else tp_new) */
+    const char *init_kinds[VA_MAX_KINDS];
+    int ninit;
 } va_func;
 
 typedef struct va_shapes {
     pa_arena arena;
     va_func *funcs;
     int nfuncs;
+    /* short string literals of the file (keys of the "dict-full" kind) */
+    const char *literals[VA_MAX_LITERALS];
+    int nliterals;
 } va_shapes;
 
 /* Reads every function definition of tu with its call shape (from method

@@ -345,8 +345,8 @@ static void va_add_choice(va_func *f, const char *const *kinds, int n)
 
 /* Choices from a format: every unit with its first preference (O an int,
  * integers 1), then with the others (O the str "key" - the key of the
- * "dict" kind -, a list, an empty tuple; integers negative, large), and the
- * required units only. */
+ * "dict" kind -, a probe, a list, an empty tuple; integers negative,
+ * large), and the required units only. */
 static bool va_choices_from_format(va_func *f, const kb *k, const va_fmt_call *fc)
 {
     kb_fmt_unit units[32];
@@ -354,7 +354,7 @@ static bool va_choices_from_format(va_func *f, const kb *k, const va_fmt_call *f
     int n = kb_format_units_in(k, KB_FMT_PARSE_KW, fc->format, units, 32, err, sizeof err);
     if (n < 0)
         return false;
-    enum { NPREF = 4 };
+    enum { NPREF = 5 };
     const char *pref[NPREF][VA_MAX_KINDS];
     int np = 0, required = -1, carg = fc->first_arg, depth = 0;
     for (int i = 0; i < n && np < VA_MAX_KINDS; i++) {
@@ -367,29 +367,31 @@ static bool va_choices_from_format(va_func *f, const kb *k, const va_fmt_call *f
             break;
         } else if (c[0] == '(') {
             if (depth++ == 0)
-                kinds[0] = kinds[1] = kinds[2] = kinds[3] = "tuple2";
+                kinds[0] = kinds[1] = kinds[2] = kinds[3] = kinds[4] = "tuple2";
         } else if (c[0] == ')') {
             depth--;
         } else if (depth > 0) {
             /* inside a nested tuple: consumed by the tuple argument */
         } else if (strcmp(c, "O!") == 0) {
             const char *t = carg < fc->call->nkids ? va_kind_for_type_arg(fc->call->kids[carg]) : "object";
-            kinds[0] = kinds[1] = kinds[2] = kinds[3] = t;
+            kinds[0] = kinds[1] = kinds[2] = kinds[3] = kinds[4] = t;
             if (strcmp(t, "tuple2") == 0)
                 kinds[3] = "tuple0";
         } else if (c[0] == 'O' && c[1] == '&') {
-            kinds[0] = kinds[1] = kinds[2] = kinds[3] = "int";
+            kinds[0] = kinds[1] = kinds[2] = kinds[3] = kinds[4] = "int";
         } else if (c[0] == 'O') {
             kinds[0] = "int", kinds[1] = "key", kinds[2] = "list", kinds[3] = "tuple0";
+            kinds[4] = "probe";
         } else if (strchr("szUes", c[0]) && c[0] != 'S') {
-            kinds[0] = kinds[2] = kinds[3] = "str";
+            kinds[0] = kinds[2] = kinds[3] = kinds[4] = "str";
             kinds[1] = "key";
         } else if (c[0] == 'y' || c[0] == 'S' || c[0] == 'c' || c[0] == 'w' || c[0] == 'Y') {
-            kinds[0] = kinds[1] = kinds[2] = kinds[3] = "bytes";
+            kinds[0] = kinds[1] = kinds[2] = kinds[3] = kinds[4] = "bytes";
         } else if (strchr("fdD", c[0])) {
-            kinds[0] = kinds[1] = kinds[2] = kinds[3] = "float";
+            kinds[0] = kinds[1] = kinds[2] = kinds[3] = kinds[4] = "float";
         } else {
             kinds[0] = "int1", kinds[1] = "neg-int", kinds[2] = "int", kinds[3] = "int1";
+            kinds[4] = "int1";
         }
         if (kinds[0]) {
             for (int p = 0; p < NPREF; p++)
@@ -402,6 +404,7 @@ static bool va_choices_from_format(va_func *f, const kb *k, const va_fmt_call *f
     va_add_choice(f, pref[1], np);
     if (required >= 0)
         va_add_choice(f, pref[0], required);
+    va_add_choice(f, pref[4], np);
     va_add_choice(f, pref[2], np);
     va_add_choice(f, pref[3], np);
     if (required >= 0)
@@ -415,9 +418,12 @@ static void va_default_choices(va_func *f, int nobj, bool tuple, bool deletes)
 {
     /* after the plain values: a negative int (-1), an iterator of fresh objects
      * nothing else holds (a use after its items die shows), a callable
-     * returning fresh objects, a fresh module (module-init helpers) */
+     * returning fresh objects, a fresh module (module-init helpers),
+     * probes: objects whose calls, items and attributes (probes, ints or
+     * populated dicts) are fresh objects, and a str beyond usual length limits */
     static const char *const kinds[] = { "int", "str", "list", "dict", "tuple0", "type", "none",
-                                         "neg-int", "gen", "callable", "module" };
+                                         "neg-int", "gen", "callable", "module", "probe",
+                                         "probe-int", "probe-dict", "str-long" };
     const char *v[VA_MAX_KINDS];
     if (tuple) {
         va_add_choice(f, v, 0);
@@ -440,6 +446,98 @@ static void va_default_choices(va_func *f, int nobj, bool tuple, bool deletes)
         for (int k = 0; k < nobj; k++)
             v[k] = kinds[i];
         va_add_choice(f, v, nobj);
+    }
+}
+
+/* ---- set-up flags ------------------------------------------------------ */
+
+static void va_note_field(va_scan *sc, va_func *f, const char *name)
+{
+    for (int i = 0; i < f->nfields; i++)
+        if (strcmp(f->self_fields[i], name) == 0)
+            return;
+    if (f->nfields < VA_MAX_FIELDS)
+        f->self_fields[f->nfields++] = pa_strdup(sc->a, name);
+}
+
+static void va_fields_stmt(va_scan *sc, const ast_var *self, va_func *f, const ast_stmt *st, int depth);
+
+/* Object fields read through self-> in e. */
+static void va_fields_expr(va_scan *sc, const ast_var *self, va_func *f, const ast_expr *e, int depth)
+{
+    if (!e || depth > 300)
+        return;
+    if (e->kind == AX_MEMBER && e->op == 1 && e->ty == TY_OBJ && e->name && e->nkids == 1) {
+        const ast_expr *b = e->kids[0];
+        while (b && b->kind == AX_CAST && b->nkids == 1)
+            b = b->kids[0];
+        if (b && b->kind == AX_VAR && b->var == self)
+            va_note_field(sc, f, e->name);
+    }
+    for (int i = 0; i < e->nkids; i++)
+        va_fields_expr(sc, self, f, e->kids[i], depth + 1);
+    if (e->kind == AX_STMT_EXPR)
+        va_fields_stmt(sc, self, f, e->stmt, depth + 1);
+}
+
+static void va_fields_stmt(va_scan *sc, const ast_var *self, va_func *f, const ast_stmt *st, int depth)
+{
+    if (!st || depth > 300)
+        return;
+    va_fields_expr(sc, self, f, st->expr, depth);
+    va_fields_expr(sc, self, f, st->expr2, depth);
+    for (int i = 0; i < st->nkids; i++)
+        va_fields_stmt(sc, self, f, st->kids[i], depth + 1);
+}
+
+/* self's declared C type, when it names the file's own struct (not
+ * PyObject *: the harness casts to it to fill fields), and the object
+ * fields the function reads through it. */
+static void va_self_fields(va_scan *sc, const ast_func *fa, va_func *f)
+{
+    const ast_var *self = fa->params[0];
+    const char *tn = self->type_name;
+    if (!tn || !strchr(tn, '*') || va_type_of_struct(sc, tn) == NULL)
+        return;
+    va_fields_stmt(sc, self, f, fa->body, 0);
+    if (f->nfields > 0)
+        f->self_ctype = pa_strdup(sc->a, tn);
+}
+
+/* Prepends flag to a copy of choice c, as a new choice. */
+static void va_flagged(va_func *f, int c, const char *flag)
+{
+    if (c >= f->nchoices || f->nkinds[c] + 1 > VA_MAX_KINDS)
+        return;
+    const char *v[VA_MAX_KINDS];
+    v[0] = flag;
+    for (int k = 0; k < f->nkinds[c]; k++)
+        v[k + 1] = f->kinds[c][k];
+    va_add_choice(f, v, f->nkinds[c] + 1);
+}
+
+/* The set-up variants: a method whose self has object fields also runs
+ * with them filled; a helper no table names (it may be called while an
+ * error is being handled) also runs with an exception pending, with its
+ * first arguments and with probes. */
+static void va_flag_choices(va_func *f)
+{
+    int n = f->nchoices;
+    int first = 0;              /* the first choice that deletes nothing */
+    for (bool null = true; null && first < n; first += null) {
+        null = false;
+        for (int k = 0; k < f->nkinds[first]; k++)
+            null = null || strcmp(f->kinds[first][k], "null") == 0;
+    }
+    if (f->self_ctype && first < n)
+        va_flagged(f, first, "+fill");
+    if (!f->callable && n > 0) {
+        va_flagged(f, 0, "+exc");
+        for (int c = 1; c < n; c++)
+            if (f->nkinds[c] > 0 && strcmp(f->kinds[c][0], "probe") == 0) {
+                va_flagged(f, c, "+exc");
+                break;
+            }
     }
 }
 
@@ -501,7 +599,10 @@ static void va_shape_func(va_scan *sc, const kb *k, const ast_func *fa, va_func 
                 f->roles[i] = VA_SCRATCH;
             break;
         case TY_OBJPTR:
-            f->roles[i] = VA_FASTARGS;
+            /* an argument vector is followed by its count; otherwise an
+             * out-parameter (a method table's flags override both) */
+            f->roles[i] = i + 1 < fa->nparams && fa->params[i + 1]->ty == TY_INT ? VA_FASTARGS
+                                                                               : VA_SCRATCH;
             break;
         default:
             f->unsupported = pa_printf(sc->a, "parameter '%s' of type %s", p->name ? p->name : "?", tn);
@@ -572,10 +673,70 @@ static void va_shape_func(va_scan *sc, const kb *k, const ast_func *fa, va_func 
     for (int i = 0; i < f->nparams; i++)
         nobj += f->roles[i] == VA_OBJ;
     va_fmt_call fc = { 0 };
-    if (tuple && fa->body && va_find_fmt_stmt(k, fa->body, &fc, 0) && va_choices_from_format(f, k, &fc))
+    if (!(tuple && fa->body && va_find_fmt_stmt(k, fa->body, &fc, 0) && va_choices_from_format(f, k, &fc))) {
+        bool deletes = slot && (strcmp(slot, "set") == 0 || strstr(slot, "ass_") || strstr(slot, "setattr"));
+        va_default_choices(f, nobj, tuple, deletes);
+    }
+    if (f->nparams > 0 && f->roles[0] == VA_SELF)
+        va_self_fields(sc, fa, f);
+    va_flag_choices(f);
+}
+
+/* ---- the file's literals and constructors ------------------------------ */
+
+static void va_literals_stmt(va_shapes *s, const ast_stmt *st, int depth);
+
+/* Short string literals made of name characters (attribute and key names). */
+static void va_literals_expr(va_shapes *s, const ast_expr *e, int depth)
+{
+    if (!e || depth > 300 || s->nliterals >= VA_MAX_LITERALS)
         return;
-    bool deletes = slot && (strcmp(slot, "set") == 0 || strstr(slot, "ass_") || strstr(slot, "setattr"));
-    va_default_choices(f, nobj, tuple, deletes);
+    if (e->kind == AX_STRING && e->str) {
+        size_t n = strlen(e->str);
+        bool plain = n > 0 && n <= 40;
+        for (size_t i = 0; plain && i < n; i++) {
+            char c = e->str[i];
+            plain = c == '_' || c == '.' || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+        }
+        for (int i = 0; plain && i < s->nliterals; i++)
+            plain = strcmp(s->literals[i], e->str) != 0;
+        if (plain)
+            s->literals[s->nliterals++] = pa_strdup(&s->arena, e->str);
+    }
+    for (int i = 0; i < e->nkids; i++)
+        va_literals_expr(s, e->kids[i], depth + 1);
+    if (e->kind == AX_STMT_EXPR)
+        va_literals_stmt(s, e->stmt, depth + 1);
+}
+
+static void va_literals_stmt(va_shapes *s, const ast_stmt *st, int depth)
+{
+    if (!st || depth > 300)
+        return;
+    va_literals_expr(s, st->expr, depth);
+    va_literals_expr(s, st->expr2, depth);
+    for (int i = 0; i < st->nkids; i++)
+        va_literals_stmt(s, st->kids[i], depth + 1);
+}
+
+/* The first choice of the tp_init (else tp_new) of f's type, as the
+ * arguments its self is constructed with. */
+static void va_init_args(va_shapes *s, va_func *f)
+{
+    static const char *const ctors[] = { "tp_init", "tp_new" };
+    for (size_t c = 0; c < 2; c++)
+        for (int i = 0; i < s->nfuncs; i++) {
+            const va_func *g = &s->funcs[i];
+            if (!g->slot || strcmp(g->slot, ctors[c]) != 0 || !g->type_global ||
+                strcmp(g->type_global, f->type_global) != 0 || g->nchoices == 0)
+                continue;
+            for (int k = 0; k < g->nkinds[0]; k++)
+                f->init_kinds[k] = g->kinds[0][k];
+            f->ninit = g->nkinds[0];
+            if (f->ninit > 0 && f->nchoices > 0)    /* and as a bare object, fields unset */
+                va_flagged(f, 0, "+bare");
+            return;
+        }
 }
 
 int va_shapes_read(va_shapes *s, fe_tu *tu, const kb *k)
@@ -606,6 +767,7 @@ int va_shapes_read(va_shapes *s, fe_tu *tu, const kb *k)
         va_func *vf = &s->funcs[s->nfuncs];
         memset(vf, 0, sizeof *vf);
         if (f) {
+            va_literals_stmt(s, f->body, 0);
             va_shape_func(&sc, k, f, vf);
             vf->index = i;
             vf->name = pa_strdup(&s->arena, f->name);
@@ -617,6 +779,9 @@ int va_shapes_read(va_shapes *s, fe_tu *tu, const kb *k)
         }
         pa_release(&fa);
     }
+    for (int i = 0; i < s->nfuncs; i++)
+        if (s->funcs[i].type_global && s->funcs[i].nparams > 0 && s->funcs[i].roles[0] == VA_SELF)
+            va_init_args(s, &s->funcs[i]);
     return pa_failed(&s->arena) ? -1 : 0;
 }
 

@@ -431,9 +431,15 @@ static char *va_witness(const va_file *vf, const va_func *fn, int ch, const char
 {
     sb_buf b = { 0 };
     sb_printf(&b, "confirmed: %s(", fn->name);
-    for (int k = 0; k < fn->nkinds[ch]; k++)
-        sb_printf(&b, "%s%s", k ? ", " : "", fn->kinds[ch][k]);
-    sb_printf(&b, ") faults=%s; reproduce: PRT_RULES_DIR=%s PRT_FAULTS='%s' %s %s", *faults ? faults : "none",
+    int nflags = 0;             /* set-up flags lead the kinds */
+    while (nflags < fn->nkinds[ch] && fn->kinds[ch][nflags][0] == '+')
+        nflags++;
+    for (int k = nflags; k < fn->nkinds[ch]; k++)
+        sb_printf(&b, "%s%s", k > nflags ? ", " : "", fn->kinds[ch][k]);
+    sb_puts(&b, ")");
+    for (int k = 0; k < nflags; k++)
+        sb_printf(&b, " %s", fn->kinds[ch][k]);
+    sb_printf(&b, " faults=%s; reproduce: PRT_RULES_DIR=%s PRT_FAULTS='%s' %s %s", *faults ? faults : "none",
               vf->o->rules_dir ? vf->o->rules_dir : "", faults, vf->h.exe, fn->name);
     for (int k = 0; k < fn->nkinds[ch]; k++)
         sb_printf(&b, " %s", fn->kinds[ch][k]);

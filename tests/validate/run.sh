@@ -5,7 +5,9 @@
 #   not-reproduced, a run that never ends included); the witness's reproduction
 #   command; the text note; a file the harness cannot compile (has_main.c);
 #   `pyrefcheck validate` on a database, with --rule and --file, storing the
-#   status; and a usage error.
+#   status; a usage error; and tests/validate/setups.c, whose findings only a
+#   set-up confirms (a probe argument, a pending exception, self's fields filled,
+#   self built with its tp_init's arguments).
 #
 #   run.sh --pyrefcheck BIN
 set -u
@@ -24,7 +26,7 @@ FAILS=0
 CHECKS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 ok() { CHECKS=$((CHECKS + 1)); }
-cp "$HERE/ext.c" "$HERE/has_main.c" "$WORK/"
+cp "$HERE/ext.c" "$HERE/has_main.c" "$HERE/setups.c" "$WORK/"
 cd "$WORK" || exit 2
 
 # 1. check --validate: every status as constructed ------------------------------
@@ -70,6 +72,33 @@ if "PyList_Append" not in w:
     print("FAIL: the witness's plan should make PyList_Append fail: %r" % w)
     bad += 1
 open("reproduce.sh", "w").write(w.split("reproduce: ", 1)[1] + "\n")
+sys.exit(1 if bad else 0)
+EOF
+ok
+
+# 1b. set-ups: a probe argument, a pending exception, self's fields filled,
+# self constructed with its tp_init's arguments ---------------------------------
+"$BIN" check --validate --validate-timeout 2 --validate-dir "$WORK/cache" --no-db \
+    --format json -o setups.json setups.c 2>/dev/null
+python3 - setups.json <<'EOF' || FAILS=$((FAILS + 1))
+import json, sys
+doc = json.load(open(sys.argv[1]))
+want = {
+    ("close_and_forget", "leak"): "confirmed: close_and_forget(probe) faults=",
+    ("drop_traceback", "leak"): "confirmed: drop_traceback() +exc faults=",
+    ("Holder_fire", "leak"): "confirmed: Holder_fire() +fill faults=",
+    ("Named_name", "borrowed-return"): "confirmed: Named_name() faults=",
+}
+got = {(f["function"], f["rule"]): f["validation"] for f in doc["findings"]}
+bad = 0
+for key, status in want.items():
+    v = got.get(key)
+    if v is None or not v.startswith(status):
+        print("FAIL: %s [%s]: validation %r, want %r..." % (key[0], key[1], v, status))
+        bad += 1
+if len(got) != len(want):
+    print("FAIL: findings %r" % sorted(got))
+    bad += 1
 sys.exit(1 if bad else 0)
 EOF
 ok

@@ -118,7 +118,7 @@ static const char shapes_src[] =
     "#define PY_SSIZE_T_CLEAN\n"
     "#include <Python.h>\n"
     "typedef struct { PyObject_HEAD PyObject *name; } FooObject;\n"
-    "static PyObject *foo_noargs(FooObject *self, PyObject *unused) { Py_RETURN_NONE; }\n"
+    "static PyObject *foo_noargs(FooObject *self, PyObject *unused) { return PyObject_GetAttrString(self->name, \"attr_x\"); }\n"
     "static PyObject *foo_o(FooObject *self, PyObject *arg) { Py_RETURN_NONE; }\n"
     "static PyObject *foo_var(FooObject *self, PyObject *args) {\n"
     "    PyObject *l; int n = 0;\n"
@@ -129,6 +129,9 @@ static const char shapes_src[] =
     "static PyObject *foo_get(FooObject *self, void *closure) { Py_RETURN_NONE; }\n"
     "static int foo_set(FooObject *self, PyObject *v, void *closure) { return 0; }\n"
     "static PyObject *foo_new(PyTypeObject *t, PyObject *a, PyObject *k) { return t->tp_alloc(t, 0); }\n"
+    "static int foo_init(FooObject *self, PyObject *args, PyObject *kw) {\n"
+    "    PyObject *n; if (!PyArg_ParseTuple(args, \"U\", &n)) return -1; return 0; }\n"
+    "static int get_attr(PyObject *obj, const char *name, PyObject **out) { return 0; }\n"
     "static PyObject *foo_repr(FooObject *self) { return PyUnicode_FromString(\"x\"); }\n"
     "static void foo_dealloc(FooObject *self) { Py_TYPE(self)->tp_free(self); }\n"
     "static PyObject *helper(FooObject *self, PyObject *x, Py_ssize_t i, int *out) { return NULL; }\n"
@@ -150,6 +153,7 @@ static const char shapes_src[] =
     "    .tp_name = \"m.Foo\",\n"
     "    .tp_basicsize = sizeof(FooObject),\n"
     "    .tp_new = foo_new,\n"
+    "    .tp_init = (initproc)foo_init,\n"
     "    .tp_repr = (reprfunc)foo_repr,\n"
     "    .tp_dealloc = (destructor)foo_dealloc,\n"
     "    .tp_methods = foo_methods,\n"
@@ -247,6 +251,41 @@ static void test_shapes(void **state)
     /* named by no table: the conventional parameter names and types decide */
     assert_roles(shape(&s, "twin_init"), (va_role[]){ VA_SELF, VA_ARGS, VA_NULL }, 3);
     assert_roles(shape(&s, "twin_fast"), (va_role[]){ VA_SELF, VA_FASTARGS, VA_NARGS }, 3);
+    /* self is constructed with tp_init's first choice, and also bare; the
+     * fields the method reads are filled with probes in another choice */
+    f = shape(&s, "foo_noargs");
+    assert_int_equal(f->ninit, 1);
+    assert_string_equal(f->init_kinds[0], "str");
+    assert_non_null(f->self_ctype);
+    assert_int_equal(f->nfields, 1);
+    assert_string_equal(f->self_fields[0], "name");
+    bool fill = false, bare = false;
+    for (int c = 0; c < f->nchoices; c++) {
+        fill = fill || (f->nkinds[c] >= 1 && strcmp(f->kinds[c][0], "+fill") == 0);
+        bare = bare || (f->nkinds[c] >= 1 && strcmp(f->kinds[c][0], "+bare") == 0);
+    }
+    assert_true(fill);
+    assert_true(bare);
+    /* a method is never called with an exception pending; a helper may be,
+     * and its object parameter is also tried with probes; a PyObject ** not
+     * followed by a count is an out-parameter */
+    bool exc = false, probe = false;
+    for (int c = 0; c < f->nchoices; c++)
+        exc = exc || (f->nkinds[c] >= 1 && strcmp(f->kinds[c][0], "+exc") == 0);
+    assert_false(exc);
+    f = shape(&s, "get_attr");
+    assert_roles(f, (va_role[]){ VA_OBJ, VA_SCRATCH, VA_SCRATCH }, 3);
+    for (int c = 0; c < f->nchoices; c++) {
+        exc = exc || (f->nkinds[c] == 2 && strcmp(f->kinds[c][0], "+exc") == 0);
+        probe = probe || (f->nkinds[c] == 1 && strcmp(f->kinds[c][0], "probe-int") == 0);
+    }
+    assert_true(exc);
+    assert_true(probe);
+    /* the file's short literals are the keys of "dict-full" */
+    bool lit = false;
+    for (int i = 0; i < s.nliterals; i++)
+        lit = lit || strcmp(s.literals[i], "attr_x") == 0;
+    assert_true(lit);
     /* a struct passed by value cannot be synthesised */
     f = shape(&s, "odd");
     assert_non_null(f->unsupported);
