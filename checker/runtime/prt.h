@@ -64,6 +64,8 @@
  *     call and was released more times than it was acquired during the call
  *     (its holders' own releases would take its count below zero), including
  *     one freed during the call while its creator still held it.
+ *   - "prt: null-argument NAME site=0xADDR": NULL reached API NAME, called from
+ *     ADDR, during the call (CPython raises SystemError there or crashes).
  *   - int prt_problems(void): problems seen so far (for tests).
  *   - "neg-int" is -1 (the value C API calls return on error).
  *   - prt_arg kinds "module" (a fresh module "prt_module" with a dict),
@@ -103,7 +105,7 @@ void prt_init(void);
  * probe), "probe-int" and "probe-dict" (the same, with every attribute a
  * fresh int / a fresh "dict-full"), "dict-full" ({"key": 1000, 1000:
  * "spam"} and every registered literal mapped to a fresh float), "str-long" (200
- * characters)).  NULL for an unknown kind.  Allocations
+ * characters), "list0" (an empty list)).  NULL for an unknown kind.  Allocations
  * made here never fail and are not counted as API calls. */
 PyObject *prt_arg(const char *kind);
 

@@ -18,6 +18,7 @@
 static bool rt_arg_ok(PyObject *o)
 {
     if (!o) {
+        rt_null_arg();
         if (!rt_state()->exc_type)
             rt_err_setstr(PyExc_SystemError, "NULL object passed to the C API");
         return false;
@@ -622,6 +623,7 @@ int PyObject_SetItem(PyObject *o, PyObject *key, PyObject *v)
 {
     RT_ENTER_INT("PyObject_SetItem");
     if (!v) {
+        rt_null_arg();
         rt_err_badinternal("PyObject_SetItem");
         return -1;
     }

@@ -170,6 +170,13 @@ void rt_err_clear(void)
     rt_err_set(NULL, NULL);
 }
 
+void rt_null_arg(void)
+{
+    rt_ctx *c = rt_state();
+    if (c->in_call)
+        rt_out("prt: null-argument %s site=%p", c->cur_api ? c->cur_api : "?", c->cur_site);
+}
+
 void rt_err_badinternal(const char *where)
 {
     char buf[160];

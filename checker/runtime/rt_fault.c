@@ -145,6 +145,7 @@ bool rt_enter(const char *name, void *site, bool not_fallible)
         prt_init();
     rt_count *ct = rt_counter(c, name);
     c->cur_api = ct->plain;
+    c->cur_site = site;
     if (!c->in_call) {
         /* set-up before prt_call_begin: never fails, not numbered */
         c->cur_api_n = 0;

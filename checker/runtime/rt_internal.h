@@ -93,6 +93,7 @@ typedef struct rt_ctx {
     int ncounts, capcounts;
     const char *cur_api;     /* API in progress (allocation attribution) */
     int cur_api_n;
+    void *cur_site;          /* call site of that API (in the caller's code) */
     /* registry */
     rt_obj *objs;
     size_t nobjs, capobjs;
@@ -189,6 +190,10 @@ PyObject *rt_err_nomem(void);                            /* NULL */
 void rt_err_clear(void);
 bool rt_err_matches(PyObject *given, PyObject *exc);
 void rt_err_badinternal(const char *where);              /* SystemError */
+/* A NULL argument reached the API in progress: writes "prt: null-argument API
+ * site=ADDR" during the call (CPython raises SystemError or crashes; the
+ * caller then sets the exception the API would). */
+void rt_null_arg(void);
 
 /* ---- types and the object protocol (rt_types.c, rt_abstract.c) -------- */
 
@@ -217,7 +222,7 @@ PyObject *rt_heaptype_new(const char *name, PyTypeObject *base, Py_ssize_t basic
                           unsigned long flags);
 PyObject *rt_binop(PyObject *a, PyObject *b, int op);    /* '+', '*', '-' ... */
 /* A fresh argument of a probe kind ("probe", "probe-int", "probe-dict",
- * "dict-full", "str-long"; rt_probe.c), or NULL when kind is none of them. */
+ * "dict-full", "str-long", "list0"; rt_probe.c), or NULL when kind is none of them. */
 PyObject *rt_probe_arg(const char *kind);
 /* The "dict" argument kind: {"key": 1000, 1000: "spam"} (keys of the "key"
  * kind and of the "list" kind's first item), each value held by it alone. */

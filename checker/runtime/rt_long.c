@@ -425,6 +425,7 @@ static bool rt_int_in(PyObject *o, long long lo, long long hi)
 static long long rt_as_range(PyObject *o, long long lo, long long hi, const char *what)
 {
     if (!o) {
+        rt_null_arg();
         rt_err_badinternal(what);
         return -1;
     }

@@ -1,7 +1,7 @@
 /* rt_probe.c - stand-in arguments for code that needs more than a plain
  * value: the "probe" objects (prt_arg kinds "probe", "probe-int",
  * "probe-dict"), the populated dict ("dict-full"), a 200-character str
- * ("str-long"), the file's string
+ * ("str-long"), an empty list ("list0"), the file's string
  * literals as keys (prt_set_literals) and an exception already set when the
  * function is called (prt_set_exception).
  *
@@ -251,6 +251,8 @@ PyObject *rt_probe_arg(const char *kind)
         return rt_probe_new(RT_ATTR_DICT);
     if (!strcmp(kind, "dict-full"))
         return rt_dict_full();
+    if (!strcmp(kind, "list0"))
+        return rt_list_new(0);
     if (!strcmp(kind, "str-long")) {
         char buf[201];
         for (int i = 0; i < 200; i++)

@@ -17,6 +17,7 @@
 static bool rt_is(PyObject *o, PyTypeObject *tp, const char *api)
 {
     if (!o) {
+        rt_null_arg();
         rt_err_badinternal(api);
         return false;
     }
@@ -176,6 +177,7 @@ int PyList_Append(PyObject *l, PyObject *v)
     if (!rt_is(l, &PyList_Type, "PyList_Append"))
         return -1;
     if (!v) {
+        rt_null_arg();
         rt_err_badinternal("PyList_Append");
         return -1;
     }
@@ -308,6 +310,7 @@ int PyDict_SetItem(PyObject *d, PyObject *key, PyObject *v)
     if (!rt_is(d, &PyDict_Type, "PyDict_SetItem"))
         return -1;
     if (!key || !v) {
+        rt_null_arg();
         rt_err_badinternal("PyDict_SetItem");
         return -1;
     }

@@ -46,7 +46,7 @@ typedef enum va_role {
     VA_VISIT,       /* a visitproc that does nothing */
 } va_role;
 
-enum { VA_MAX_PARAMS = 8, VA_MAX_CHOICES = 20, VA_MAX_KINDS = 7, VA_MAX_FIELDS = 8,
+enum { VA_MAX_PARAMS = 8, VA_MAX_CHOICES = 24, VA_MAX_KINDS = 7, VA_MAX_FIELDS = 8,
        VA_MAX_LITERALS = 48 };
 
 typedef struct va_func {

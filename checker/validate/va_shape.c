@@ -420,10 +420,13 @@ static void va_default_choices(va_func *f, int nobj, bool tuple, bool deletes)
      * nothing else holds (a use after its items die shows), a callable
      * returning fresh objects, a fresh module (module-init helpers),
      * probes: objects whose calls, items and attributes (probes, ints or
-     * populated dicts) are fresh objects, and a str beyond usual length limits */
+     * populated dicts) are fresh objects, a str beyond usual length limits,
+     * and containers of other sizes (an index past a checked length, an
+     * empty list) */
     static const char *const kinds[] = { "int", "str", "list", "dict", "tuple0", "type", "none",
                                          "neg-int", "gen", "callable", "module", "probe",
-                                         "probe-int", "probe-dict", "str-long" };
+                                         "probe-int", "probe-dict", "str-long", "tuple2",
+                                         "list0" };
     const char *v[VA_MAX_KINDS];
     if (tuple) {
         va_add_choice(f, v, 0);

@@ -61,6 +61,7 @@ typedef struct va_result {
     bool timed_out;
     bool setup_failed;
     bool init_unsupported;  /* the module's PyInit_ (set-up) hit a missing API */
+    bool null_arg;          /* an API received NULL (its site is among the frames) */
     char unsupported[128];  /* API the runtime lacks, or "" */
     char **outcomes;        /* "leak PyList ...": outcome lines without "prt: " */
     int noutcomes;
@@ -187,6 +188,12 @@ static void va_parse_output(va_file *vf, const char *out, va_result *r)
             if (nc) {
                 r->calls = nc;
                 r->calls[r->ncalls++] = c;
+            }
+        } else if (strncmp(body, "null-argument ", 14) == 0) {
+            const char *s = strstr(body, "site=0x");
+            if (s && r->nframes < 24) {
+                r->frames[r->nframes++] = strtoul(s + 7, NULL, 16);
+                r->null_arg = true;
             }
         } else if (strncmp(body, "unsupported ", 12) == 0) {
             snprintf(r->unsupported, sizeof r->unsupported, "%.120s", body + 12);
@@ -331,11 +338,12 @@ static bool va_crashed(const va_result *r)
 
 /* Whether r shows f's error: the rule's outcome on the object it names
  * (leaks: allocated by the API the finding names), or for null-deref a
- * crash with a frame on the finding's line. */
+ * crash with a frame on the finding's line, or NULL given to an API
+ * called from that line. */
 static bool va_confirms(const va_file *vf, const pr_finding *f, const va_result *r)
 {
     if (strcmp(f->rule, "null-deref") == 0) {
-        if (!va_crashed(r))
+        if (!va_crashed(r) && !r->null_arg)
             return false;
         for (int i = 0; i < r->nframes; i++)
             if (r->frame_lines[i] == (int)f->loc.line)
@@ -358,6 +366,10 @@ static bool va_confirms(const va_file *vf, const pr_finding *f, const va_result 
             return true;
         /* PyArg_ParseTuple -> _PyArg_ParseTuple_SizeT and the like */
         if (by && by[13] == '_' && strncmp(by + 14, api, n) == 0)
+            return true;
+        /* a macro over a versioned function: PyModule_Create -> PyModule_Create2 */
+        if (by && strncmp(by + 13, api, n) == 0 && by[13 + n] >= '0' && by[13 + n] <= '9' &&
+            by[14 + n] == '#')
             return true;
         /* the API returned its argument with a new reference (PyNumber_Index
          * of an int): the argument's count stays raised */
@@ -654,6 +666,9 @@ int va_validate_report(const va_options *o, pr_report *r, va_totals *t, char *er
 /* ---- ground truth ------------------------------------------------------------ */
 
 /* Rule ids an attempt shows (null-deref: a crash in the function's lines). */
+/* The rules whose errors r shows inside fn.  NULL given to an API does not
+ * count here: it confirms a null-deref finding at that very line, but alone
+ * it may come from the set-up (a module global its init never filled). */
 static void va_rules_shown(const va_func *fn, const va_result *r, bool shown[6])
 {
     for (int i = 0; i < r->noutcomes; i++) {

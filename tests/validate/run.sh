@@ -7,7 +7,7 @@
 #   `pyrefcheck validate` on a database, with --rule and --file, storing the
 #   status; a usage error; and tests/validate/setups.c, whose findings only a
 #   set-up confirms (a probe argument, a pending exception, self's fields filled,
-#   self built with its tp_init's arguments).
+#   self built with its tp_init's arguments, an empty list with NULL reaching an API).
 #
 #   run.sh --pyrefcheck BIN
 set -u
@@ -88,6 +88,7 @@ want = {
     ("drop_traceback", "leak"): "confirmed: drop_traceback() +exc faults=",
     ("Holder_fire", "leak"): "confirmed: Holder_fire() +fill faults=",
     ("Named_name", "borrowed-return"): "confirmed: Named_name() faults=",
+    ("first_as_int", "null-deref"): "confirmed: first_as_int(list0) faults=",
 }
 got = {(f["function"], f["rule"]): f["validation"] for f in doc["findings"]}
 bad = 0
