@@ -48,6 +48,13 @@ void fe_close(fe_context *fe);
 int fe_compile_db_files(fe_context *fe, char ***out);
 void fe_free_list(char **list, int n);
 
+/* The preprocessor options (-I, -D, -U, -include, -isystem, -iquote,
+ * -idirafter, -imacros, -std=) of path's compilation database entry, with
+ * relative paths made absolute against the entry's directory: what another
+ * compiler needs to compile the file the same way.  Returns the count (0
+ * without a database or an entry); *out is malloc'ed, free with fe_free_list. */
+int fe_compile_pp_args(fe_context *fe, const char *path, char ***out);
+
 /* Parses one file.  Returns 0 and *out on success; 1 when the file does not
  * use the Python C API (no PyObject declared: skipped quietly); -1 with a
  * one-line message in err ("cannot open", clang's first error, ...). */

@@ -153,6 +153,69 @@ static int fe_db_args(fe_context *fe, const char *path, char ***out)
     return count;
 }
 
+/* Whether compiler argument a takes the next one as its value. */
+static bool fe_flag_takes_value(const char *a)
+{
+    static const char *const two[] = { "-I", "-D", "-U", "-include", "-isystem", "-iquote",
+                                       "-idirafter", "-imacros" };
+    for (size_t i = 0; i < sizeof two / sizeof *two; i++)
+        if (strcmp(a, two[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The option of a, or NULL when a is not a preprocessor option. */
+static const char *fe_pp_option(const char *a)
+{
+    static const char *const opts[] = { "-isystem", "-iquote", "-idirafter", "-include",
+                                        "-imacros", "-I", "-D", "-U", "-std=" };
+    for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+        if (strncmp(a, opts[i], strlen(opts[i])) == 0)
+            return opts[i];
+    return NULL;
+}
+
+int fe_compile_pp_args(fe_context *fe, const char *path, char ***out)
+{
+    *out = NULL;
+    char **db = NULL;
+    int n = fe_db_args(fe, path, &db);
+    if (n <= 0)
+        return n;
+    const char *dir = "";
+    if (strncmp(db[0], "-working-directory=", 19) == 0)
+        dir = db[0] + 19;
+    char **res = calloc(2 * (size_t)n + 1, sizeof *res);
+    int count = 0;
+    for (int i = 0; res && i < n; i++) {
+        const char *opt = fe_pp_option(db[i]);
+        if (!opt)
+            continue;
+        const char *val = db[i] + strlen(opt);
+        bool split = *val == 0 && fe_flag_takes_value(opt) && i + 1 < n;
+        if (split)
+            val = db[++i];
+        /* -I, -isystem, -iquote, -idirafter, -include, -imacros name files */
+        bool is_path = opt[1] == 'I' || opt[1] == 'i';
+        const char *sep = is_path && val[0] != '/' && *dir ? "/" : "";
+        const char *base = *sep ? dir : "";
+        size_t len = strlen(opt) + strlen(base) + strlen(val) + 2;
+        char *a = malloc(len);
+        if (!a)
+            break;
+        if (split) {
+            res[count++] = strdup(opt);
+            snprintf(a, len, "%s%s%s", base, sep, val);
+        } else {
+            snprintf(a, len, "%s%s%s%s", opt, base, sep, val);
+        }
+        res[count++] = a;
+    }
+    fe_free_list(db, n);
+    *out = res;
+    return count;
+}
+
 typedef struct fe_scan {
     fe_tu *t;
     bool has_pyobject;
@@ -367,12 +430,19 @@ int fe_parse(fe_context *fe, const char *path, fe_tu **out, char *err, size_t er
     args[na++] = "-ferror-limit=1";
     unsigned flags = CXTranslationUnit_DetailedPreprocessingRecord |
                      CXTranslationUnit_IgnoreNonErrorsFromIncludedFiles;
-    enum CXErrorCode ec = clang_parseTranslationUnit2(fe->index, path, args, na, NULL, 0, flags, &t->tu);
+    /* a database entry's -working-directory would resolve a relative path
+     * against the build directory */
+    char *abs = ndb > 0 ? realpath(path, NULL) : NULL;
+    const char *parse_path = abs ? abs : path;
+    enum CXErrorCode ec = clang_parseTranslationUnit2(fe->index, parse_path, args, na, NULL, 0, flags,
+                                                      &t->tu);
     if (ec != CXError_Success || !t->tu) {
         snprintf(err, errlen, "clang could not parse the file (libclang error %d)", (int)ec);
+        free(abs);
         goto done;
     }
-    t->main_file = clang_getFile(t->tu, path);
+    t->main_file = clang_getFile(t->tu, parse_path);
+    free(abs);
     if (!t->main_file) {
         snprintf(err, errlen, "clang did not load the file");
         goto done;

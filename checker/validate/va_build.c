@@ -410,8 +410,8 @@ static int va_link(const va_options *o, const char *obj, const char *stubs, cons
     return va_run_tool(argv, c, err, errlen);
 }
 
-int va_harness_build(const va_options *o, const char *source, const va_shapes *s, va_harness *h,
-                     char *err, size_t errlen)
+int va_harness_build(const va_options *o, const char *source, const char *const *pp, int npp,
+                     const va_shapes *s, va_harness *h, char *err, size_t errlen)
 {
     memset(h, 0, sizeof *h);
     char abs[4096];
@@ -431,6 +431,8 @@ int va_harness_build(const va_options *o, const char *source, const va_shapes *s
     sb_puts(&key, abs);
     sb_append(&key, text, len);
     free(text);
+    for (int i = 0; i < npp; i++)
+        sb_puts(&key, pp[i]);
     for (int i = 0; o->fe && i < o->fe->nargs; i++)
         sb_puts(&key, o->fe->args[i]);
     sb_puts(&key, o->fe && o->fe->python_include ? o->fe->python_include : "");
@@ -492,7 +494,7 @@ int va_harness_build(const va_options *o, const char *source, const va_shapes *s
     snprintf(inc_rt, sizeof inc_rt, "-I%s", o->runtime_include);
     snprintf(inc_src, sizeof inc_src, "-I%s", src_dir);
     int nargs = o->fe ? o->fe->nargs : 0;
-    const char **argv = calloc((size_t)nargs + 20, sizeof *argv);
+    const char **argv = calloc((size_t)nargs + (size_t)npp + 20, sizeof *argv);
     if (!argv) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -506,6 +508,8 @@ int va_harness_build(const va_options *o, const char *source, const va_shapes *s
     argv[n++] = "-std=gnu11";
     argv[n++] = "-DNDEBUG";
     argv[n++] = inc_src;
+    for (int i = 0; i < npp; i++)
+        argv[n++] = pp[i];
     for (int i = 0; i < nargs; i++)
         argv[n++] = o->fe->args[i];
     argv[n++] = inc_py;

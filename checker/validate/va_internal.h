@@ -108,11 +108,13 @@ typedef struct va_harness {
 } va_harness;
 
 /* Generates, compiles and links the harness of source (cached by the hash
- * of the source's content, the flags and the runtime library).  Returns 0
- * when h->exe is ready, 1 when the file cannot be built for validation
- * (h->error says why), -1 with err set when nothing can be built at all. */
-int va_harness_build(const va_options *o, const char *source, const va_shapes *s,
-                     va_harness *h, char *err, size_t errlen);
+ * of the source's content, the flags and the runtime library), with the
+ * file's own preprocessor flags (pp, from the compile database; may be
+ * empty) before the command line's.  Returns 0 when h->exe is ready, 1
+ * when the file cannot be built for validation (h->error says why), -1
+ * with err set when nothing can be built at all. */
+int va_harness_build(const va_options *o, const char *source, const char *const *pp, int npp,
+                     const va_shapes *s, va_harness *h, char *err, size_t errlen);
 
 /* Maps code addresses of h's executable to "file:line" strings (in order;
  * "??:0" when unknown).  Returns 0 and *lines (malloc'ed array of malloc'ed

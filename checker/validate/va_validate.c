@@ -564,7 +564,11 @@ static int va_file_open(va_file *vf, const va_options *o, fe_context *fe, const 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int brc = va_harness_build(o, path, &vf->shapes, &vf->h, err, errlen);
+    char **pp = NULL;           /* the compile database's -I/-D for this file */
+    int npp = fe_compile_pp_args(fe, path, &pp);
+    int brc = va_harness_build(o, path, (const char *const *)pp, npp > 0 ? npp : 0, &vf->shapes,
+                               &vf->h, err, errlen);
+    fe_free_list(pp, npp > 0 ? npp : 0);
     if (brc < 0)
         return -1;
     if (brc > 0) {

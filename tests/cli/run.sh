@@ -132,6 +132,10 @@ J
     || bad "missing header without -p" "rc=$rc $(cat "$TMP/out")"
 "$BIN" --no-db -p "$TMP/proj/build" "$TMP/proj/mod.c" > "$TMP/out" 2>&1; rc=$?
 [[ $rc -eq 1 ]] && grep -q "\[leak\]" "$TMP/out" && ok "-p uses the entry's flags" || bad "-p" "rc=$rc $(cat "$TMP/out")"
+# a relative PATH from elsewhere than the entry's directory
+(cd "$TMP" && "$BIN" --no-db -p proj/build proj/mod.c) > "$TMP/out" 2>&1; rc=$?
+[[ $rc -eq 1 ]] && grep -q "^proj/mod.c:.*\[leak\]" "$TMP/out" && ok "-p with a relative PATH" \
+    || bad "-p with a relative PATH" "rc=$rc $(cat "$TMP/out")"
 "$BIN" --no-db -p "$TMP/proj/build" > "$TMP/out" 2>&1; rc=$?
 [[ $rc -eq 1 ]] && grep -q "mod.c" "$TMP/out" && ok "-p with no PATH checks every file" || bad "-p with no PATH" "rc=$rc $(cat "$TMP/out")"
 "$BIN" --no-db -p "$TMP/nowhere" "$TMP/leaky.c" > "$TMP/out" 2>&1; rc=$?

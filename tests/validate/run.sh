@@ -104,6 +104,41 @@ sys.exit(1 if bad else 0)
 EOF
 ok
 
+# 1c. the harness compiles with the compile database's flags (-p): a relative
+# include directory and a define the leak depends on ----------------------------
+mkdir -p proj/src proj/include proj/build
+printf '#define CACHE_SIZE 4\n' > proj/include/cfg.h
+cat > proj/src/m.c <<'EOF'
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include "cfg.h"
+
+static PyObject *
+cached(PyObject *self, PyObject *arg)
+{
+    PyObject *l = PyList_New(CACHE_SIZE);
+    if (l == NULL)
+        return NULL;
+#ifdef WITH_CACHE
+    if (PyList_Append(l, arg) < 0)
+        return NULL;
+#endif
+    return l;
+}
+
+static PyMethodDef m_methods[] = {{"cached", cached, METH_O, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef m_module = {PyModuleDef_HEAD_INIT, "m", NULL, -1, m_methods};
+PyMODINIT_FUNC PyInit_m(void) { return PyModule_Create(&m_module); }
+EOF
+cat > proj/build/compile_commands.json <<EOF
+[{"directory": "$WORK/proj/build", "file": "../src/m.c",
+  "command": "cc -I../include -DWITH_CACHE -o m.o -c ../src/m.c"}]
+EOF
+"$BIN" check --validate --validate-timeout 2 --validate-dir "$WORK/cache" --no-db -p proj/build \
+    --format json -o cdb.json proj/src/m.c 2>cdb.err
+grep -q '"validation": "confirmed: cached(' cdb.json && ok ||
+    fail "the leak under WITH_CACHE was not confirmed: $(grep -o '"validation": "[^"]*"' cdb.json) $(tail -2 cdb.err)"
+
 # 2. the reproduction command shows the leak again ------------------------------
 if [ -s reproduce.sh ]; then
     sh reproduce.sh > repro.txt 2>&1
