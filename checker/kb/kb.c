@@ -383,6 +383,33 @@ const kb_entry *kb_lookup(const kb *k, const char *name)
     return s && s->name ? s->active : NULL;
 }
 
+const char *kb_decl_role(const kb *k, const char *name)
+{
+    if (!k || !name)
+        return NULL;
+    char key[256];
+    if (snprintf(key, sizeof key, "decl:%s", name) >= (int)sizeof key)
+        return NULL;
+    const kb_entry *e = kb_lookup(k, key);
+    if (e && e->role)
+        return e->role;
+    /* prefixes: the view is sorted by name, so the decl: entries are adjacent */
+    const char *role = NULL;
+    size_t best = 0;
+    for (int i = 0; i < k->nview; i++) {
+        const char *n = k->view[i]->name;
+        size_t len = strlen(n);
+        if (strncmp(n, "decl:", 5) != 0 || len < 7 || n[len - 1] != '*' || !k->view[i]->role)
+            continue;
+        size_t plen = len - 6;
+        if (plen > best && strncmp(name, n + 5, plen) == 0) {
+            best = plen;
+            role = k->view[i]->role;
+        }
+    }
+    return role;
+}
+
 /* Returns the number of entries active for the selected version. */
 int kb_count(const kb *k)
 {
@@ -628,6 +655,8 @@ int kb_entry_format(const kb_entry *e, char *buf, size_t len)
         out(&o, " sig=(%s)", e->sig);
     if (e->sentinel)
         out(&o, " sentinel=%s", e->sentinel);
+    if (e->role)
+        out(&o, " role=%s", e->role);
     if (e->fmt != KB_FMT_NONE)
         out(&o, " fmt=%s", kb_format_name(e->fmt));
     if (e->py_min || e->py_max) {
@@ -990,21 +1019,29 @@ static int stage_node(lctx *c, kb_node *n)
 enum {
     K_RET, K_SAME, K_OWNER, K_FAIL, K_FAILEXC, K_SETSEXC, K_CLEARSEXC,
     K_EXCPROBE, K_NORETURN, K_NOGIL, K_GIL, K_MACRO, K_RETSTMT, K_IMMORTAL,
-    K_FMT, K_PY, K_ARGS, K_OK, K_SMALLINT, K_LENOF, K_INRANGE, K_SIG, K_WHEN, K_SENTINEL, K_COUNT
+    K_FMT, K_PY, K_ARGS, K_OK, K_SMALLINT, K_LENOF, K_INRANGE, K_SIG, K_WHEN, K_SENTINEL, K_ROLE, K_COUNT
 };
 static const char *const entry_keys[K_COUNT] = {
     "ret", "same", "owner", "fail", "fail-exc", "sets-exc", "clears-exc",
     "exc-probe", "noreturn", "nogil", "gil", "macro", "returns-stmt",
     "immortal", "fmt", "py", "args", "ok", "small-int", "len-of", "in-range", "sig", "when", "sentinel",
+    "role",
 };
 
 /* An entry name: a C identifier, or "slot:" and one for the function
  * pointers of type slots (slot:tp_alloc, slot:tp_iternext), optionally
  * followed by "/VARIANT" (slot:ml_meth/fastcall), or "table:" and the
- * element type of a table (table:PyMethodDef). */
+ * element type of a table (table:PyMethodDef), or "decl:" and a type or
+ * function name, a trailing '*' making it a prefix (decl:PyInit_*). */
 static bool is_entry_name(tok t)
 {
-    static const char slot[] = "slot:", table[] = "table:";
+    static const char slot[] = "slot:", table[] = "table:", decl[] = "decl:";
+    if (t.n > sizeof decl - 1 && memcmp(t.s, decl, sizeof decl - 1) == 0) {
+        tok rest = { t.s + sizeof decl - 1, t.n - (sizeof decl - 1) };
+        if (rest.n > 1 && rest.s[rest.n - 1] == '*')
+            rest.n--;
+        return is_ident(rest);
+    }
     if (t.n > sizeof table - 1 && memcmp(t.s, table, sizeof table - 1) == 0)
         return is_ident((tok){ t.s + sizeof table - 1, t.n - (sizeof table - 1) });
     if (t.n > sizeof slot - 1 && memcmp(t.s, slot, sizeof slot - 1) == 0) {
@@ -1111,7 +1148,7 @@ static int parse_entry(lctx *c, const tok *t, int nt)
         if (kk == K_COUNT)
             return lerr(c, "unknown key '%.*s' (keys: ret same owner fail fail-exc sets-exc "
                         "clears-exc exc-probe noreturn nogil gil macro returns-stmt immortal fmt "
-                        "py args ok small-int len-of in-range sig when sentinel)", TQ(key));
+                        "py args ok small-int len-of in-range sig when sentinel role)", TQ(key));
         if (seen[kk])
             return lerr(c, "key '%s' given twice", entry_keys[kk]);
         seen[kk] = true;
@@ -1190,6 +1227,19 @@ static int parse_entry(lctx *c, const tok *t, int nt)
             else if (!(e->sentinel = pool_strndup(&c->k->pool, val.s, val.n)))
                 rc = lerr(c, "out of memory");
             break;
+        case K_ROLE: {
+            static const char *const roles[] = { "type-object", "type-spec", "object", "visitproc",
+                                                 "module-init" };
+            size_t r = 0;
+            while (r < sizeof roles / sizeof *roles && !tok_eq(val, roles[r]))
+                r++;
+            if (r == sizeof roles / sizeof *roles)
+                rc = lerr(c, "role: expected type-object, type-spec, object, visitproc or "
+                          "module-init, got '%.*s'", TQ(val));
+            else
+                e->role = roles[r];
+            break;
+        }
         }
         if (rc < 0)
             return -1;
@@ -1199,6 +1249,8 @@ static int parse_entry(lctx *c, const tok *t, int nt)
         return lerr(c, "%s= is for slot: entries", e->sig ? "sig" : "when");
     if ((strncmp(e->name, "table:", 6) == 0) != (e->sentinel != NULL))
         return lerr(c, "table: entries take sentinel= (and only they do)");
+    if ((strncmp(e->name, "decl:", 5) == 0) != (e->role != NULL))
+        return lerr(c, "decl: entries take role= (and only they do)");
     if (e->when && !strchr(e->name, '/'))
         return lerr(c, "when= is for slot variants (slot:FIELD/VARIANT)");
     if (e->sig && e->nargs >= 0 && nsig != e->nargs)

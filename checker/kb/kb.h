@@ -121,6 +121,10 @@ typedef struct kb_entry {
                                 of macros M1, M2 (when=), or NULL */
     const char *sentinel;    /* table:TYPE entries: the field whose NULL value ends an
                                 array of TYPE (sentinel=), or NULL */
+    const char *role;        /* decl:NAME entries: what a declaration of that type (or
+                                a function of that name) is to validation (role=:
+                                "type-object", "type-spec", "object", "visitproc",
+                                "module-init"; static strings), or NULL */
 } kb_entry;
 
 /* kb_entry.ok: what a successful fail=neg call returns */
@@ -173,6 +177,10 @@ void kb_set_python_version(kb *k, int version);
 /* Looks up a function or macro by name for the selected Python version;
  * NULL when unknown.  The entry lives as long as the kb. */
 const kb_entry *kb_lookup(const kb *k, const char *name);
+
+/* The role= of the decl: entry for name: decl:NAME, else the longest
+ * decl:PREFIX* that name starts with.  NULL when none. */
+const char *kb_decl_role(const kb *k, const char *name);
 
 /* Number of entries and access by index (for listing and tests). */
 int kb_count(const kb *k);

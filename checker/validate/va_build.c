@@ -280,10 +280,7 @@ static void va_gen(sb_buf *b, const char *abs_source, const va_shapes *s)
     sb_printf(b, "    prt_set_literals(vah_literals, %d);\n", s->nliterals);
     /* the module is imported before any of its functions is called: its init
      * fills the module's globals (exception types, cached objects) */
-    const char *init = NULL;
-    for (int i = 0; i < s->nfuncs && !init; i++)
-        if (s->funcs[i].name && strncmp(s->funcs[i].name, "PyInit_", 7) == 0 && s->funcs[i].nparams == 0)
-            init = s->funcs[i].name;
+    const char *init = s->init_func;
     if (init) {
         sb_printf(b, "    const char *noinit = getenv(\"VAH_NO_INIT\");\n"
                      "    if (strcmp(fn, \"%s\") != 0 && !(noinit && *noinit == '1')) {\n"

@@ -86,6 +86,7 @@ typedef struct va_shapes {
     pa_arena arena;
     va_func *funcs;
     int nfuncs;
+    const char *init_func;      /* the module's init function (decl: role module-init), or NULL */
     /* short string literals of the file (keys of the "dict-full" kind) */
     const char *literals[VA_MAX_LITERALS];
     int nliterals;

@@ -44,6 +44,7 @@ typedef struct va_type {
 
 typedef struct va_scan {
     pa_arena *a;
+    const kb *k;
     fe_tu *tu;
     va_ref *refs;
     int nrefs;
@@ -241,6 +242,28 @@ static const va_type *va_type_of_func(va_scan *sc, const char *fn, const char *t
     return NULL;
 }
 
+/* The role rules/ give the type named by a declaration's type spelling
+ * ("const PyTypeObject *" -> decl:PyTypeObject), or "". */
+static const char *va_decl_role(const kb *k, const char *type_name)
+{
+    const char *s = type_name ? type_name : "";
+    for (bool again = true; again;) {
+        again = false;
+        if (va_starts(s, "const "))
+            s += 6, again = true;
+        if (va_starts(s, "struct "))
+            s += 7, again = true;
+    }
+    char name[256];
+    size_t n = strcspn(s, " *[");
+    if (n == 0 || n >= sizeof name)
+        return "";
+    memcpy(name, s, n);
+    name[n] = 0;
+    const char *r = kb_decl_role(k, name);
+    return r ? r : "";
+}
+
 /* The type whose basic size names the struct of a "FooObject *" parameter. */
 static const va_type *va_type_of_struct(va_scan *sc, const char *type_name)
 {
@@ -255,7 +278,7 @@ static const va_type *va_type_of_struct(va_scan *sc, const char *type_name)
         return NULL;
     memcpy(name, s, n);
     name[n] = 0;
-    if (strcmp(name, "PyObject") == 0)
+    if (strcmp(va_decl_role(sc->k, name), "object") == 0)
         return NULL;
     for (int i = 0; i < sc->ntypes; i++) {
         const char *bs = sc->types[i].basicsize;
@@ -594,9 +617,9 @@ static void va_shape_func(va_scan *sc, const kb *k, const ast_func *fa, va_func 
             f->roles[i] = i > 0 && f->roles[i - 1] == VA_FASTARGS ? VA_NARGS : VA_INT;
             break;
         case TY_PTR:
-            if (strstr(tn, "PyTypeObject"))
+            if (strcmp(va_decl_role(sc->k, tn), "type-object") == 0)
                 f->roles[i] = VA_TYPE;
-            else if (strstr(tn, "visitproc"))
+            else if (strcmp(va_decl_role(sc->k, tn), "visitproc") == 0)
                 f->roles[i] = VA_VISIT;
             else
                 f->roles[i] = VA_SCRATCH;
@@ -746,7 +769,7 @@ int va_shapes_read(va_shapes *s, fe_tu *tu, const kb *k)
 {
     memset(s, 0, sizeof *s);
     pa_init(&s->arena, 0);
-    va_scan sc = { .a = &s->arena, .tu = tu };
+    va_scan sc = { .a = &s->arena, .k = k, .tu = tu };
     ast_global *globals = NULL;
     int ng = fe_tu_globals(tu, &s->arena, &globals);
     for (int i = 0; i < ng; i++) {
@@ -755,9 +778,9 @@ int va_shapes_read(va_shapes *s, fe_tu *tu, const kb *k)
             continue;
         sc.g = g;
         va_walk(&sc, g->init, NULL, 0);
-        const char *tn = g->type_name ? g->type_name : "";
-        if (strcmp(tn, "PyTypeObject") == 0 || strcmp(tn, "PyType_Spec") == 0)
-            va_note_type(&sc, g, strcmp(tn, "PyType_Spec") == 0);
+        const char *role = g->type_name && !strchr(g->type_name, '*') ? va_decl_role(k, g->type_name) : "";
+        if (strcmp(role, "type-object") == 0 || strcmp(role, "type-spec") == 0)
+            va_note_type(&sc, g, strcmp(role, "type-spec") == 0);
     }
     int nf = fe_tu_func_count(tu);
     s->funcs = pa_alloc(&s->arena, sizeof *s->funcs * (size_t)(nf ? nf : 1));
@@ -772,6 +795,9 @@ int va_shapes_read(va_shapes *s, fe_tu *tu, const kb *k)
         if (f) {
             va_literals_stmt(s, f->body, 0);
             va_shape_func(&sc, k, f, vf);
+            const char *role = kb_decl_role(k, f->name);
+            if (!s->init_func && f->nparams == 0 && role && strcmp(role, "module-init") == 0)
+                s->init_func = pa_strdup(&s->arena, f->name);
             vf->index = i;
             vf->name = pa_strdup(&s->arena, f->name);
             if (vf->unsupported)

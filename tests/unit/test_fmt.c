@@ -64,7 +64,10 @@ static void test_keys_load(void **state)
         "@unit printf l length=yes ctype=(long)\n"
         "slot:tp_hash ret=int fail=neg args=(self:nonnull) sig=(Py_hash_t; object)\n"
         "slot:ml_meth/o ret=new fail=null when=(ml_flags: METH_O) args=(self, arg) sig=(object; object, object)\n"
-        "table:PyMethodDef sentinel=ml_name\n",
+        "table:PyMethodDef sentinel=ml_name\n"
+        "decl:PyTypeObject role=type-object\n"
+        "decl:PyInit_* role=module-init\n"
+        "decl:PyInit_special* role=object\n",
         err, sizeof err);
     if (!k)
         fail_msg("%s", err);
@@ -78,6 +81,12 @@ static void test_keys_load(void **state)
     const kb_entry *t = kb_lookup(k, "table:PyMethodDef");
     assert_non_null(t);
     assert_string_equal(t->sentinel, "ml_name");
+    /* decl: roles, exact names and the longest matching prefix */
+    assert_string_equal(kb_decl_role(k, "PyTypeObject"), "type-object");
+    assert_string_equal(kb_decl_role(k, "PyInit_spam"), "module-init");
+    assert_string_equal(kb_decl_role(k, "PyInit_special_x"), "object");
+    assert_null(kb_decl_role(k, "PyTypeObjectX"));
+    assert_null(kb_decl_role(k, "PyInit"));
     /* the canonical line carries the new keys */
     char line[512];
     kb_entry_format(o, line, sizeof line);
@@ -116,6 +125,9 @@ static void test_keys_errors(void **state)
     expect_load_error("table:PyMethodDef ret=int\n", "sentinel=");
     expect_load_error("PyMethodDef sentinel=ml_name\n", "sentinel=");
     expect_load_error("slot:ml_meth/ ret=new\n", "not a C identifier");
+    expect_load_error("decl:PyTypeObject ret=int\n", "role=");
+    expect_load_error("PyTypeObject role=object\n", "role=");
+    expect_load_error("decl:PyTypeObject role=thing\n", "expected type-object");
 }
 
 /* The shipped formats.rules: every unit with arguments has ctype=. */
