@@ -46,6 +46,11 @@ struct en_file {
     const char **owning_fields; /* fields some function of the file releases
                                    (Py_CLEAR(self->x), Py_XDECREF(o->x)...) */
     int nowning, cap_owning;
+    /* destructor helpers: functions no table names that a destructor slot
+     * (tp_dealloc) calls with its dying self as argument dying_arg[i] */
+    const char **dying_helper;
+    int *dying_arg;
+    int ndying;
 };
 
 /* Whether the file releases field `name` somewhere: only then does the

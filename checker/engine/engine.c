@@ -576,6 +576,79 @@ void en_scan_releases_stmt(en_file *ef, const ast_stmt *s, int depth)
         en_scan_releases_stmt(ef, s->kids[i], depth + 1);
 }
 
+/* The slot entry of a function named in a file-scope initializer: the
+ * field's name (tp_iternext), or a slot id (Py_tp_iternext) whose part
+ * after the first '_' is the field's name.  NULL when none. */
+static const kb_entry *en_slot_of(const en_file *ef, const char *name)
+{
+    int ci = en_callable_index(ef, name);
+    if (ci < 0 || !ef->callable_slot[ci])
+        return NULL;
+    const char *field = ef->callable_slot[ci];
+    char key[160];
+    snprintf(key, sizeof key, "slot:%s", field);
+    const kb_entry *e = kb_lookup(ef->k, key);
+    const char *us = strchr(field, '_');
+    if (!e && us && us[1]) {
+        snprintf(key, sizeof key, "slot:%s", us + 1);
+        e = kb_lookup(ef->k, key);
+    }
+    return e;
+}
+
+static void en_scan_dying_stmt(en_file *ef, const ast_var *self, const ast_stmt *s, int depth);
+
+/* Calls in e of a function no table names, with self as an argument. */
+static void en_scan_dying_expr(en_file *ef, const ast_var *self, const ast_expr *e, int depth)
+{
+    if (!e || depth > 200)
+        return;
+    if (e->kind == AX_CALL && e->name && en_callable_index(ef, e->name) < 0 &&
+        fe_tu_find_func(ef->tu, e->name) >= 0) {
+        for (int i = 1; i < e->nkids; i++) {
+            const ast_expr *a = en_strip_casts(e->kids[i]);
+            if (!a || a->kind != AX_VAR || a->var != self)
+                continue;
+            bool known = false;
+            for (int d = 0; d < ef->ndying && !known; d++)
+                known = strcmp(ef->dying_helper[d], e->name) == 0 && ef->dying_arg[d] == i - 1;
+            if (known)
+                continue;
+            ef->dying_helper = pa_grow(&ef->arena, ef->dying_helper, (size_t)ef->ndying,
+                                       (size_t)ef->ndying + 1, sizeof *ef->dying_helper);
+            ef->dying_arg = pa_grow(&ef->arena, ef->dying_arg, (size_t)ef->ndying,
+                                    (size_t)ef->ndying + 1, sizeof *ef->dying_arg);
+            if (pa_failed(&ef->arena))
+                return;
+            ef->dying_helper[ef->ndying] = pa_strdup(&ef->arena, e->name);
+            ef->dying_arg[ef->ndying++] = i - 1;
+        }
+    }
+    for (int i = 0; i < e->nkids; i++)
+        en_scan_dying_expr(ef, self, e->kids[i], depth + 1);
+    if (e->kind == AX_STMT_EXPR)
+        en_scan_dying_stmt(ef, self, e->stmt, depth + 1);
+}
+
+static void en_scan_dying_stmt(en_file *ef, const ast_var *self, const ast_stmt *s, int depth)
+{
+    if (!s || depth > 400)
+        return;
+    en_scan_dying_expr(ef, self, s->expr, depth);
+    en_scan_dying_expr(ef, self, s->expr2, depth);
+    for (int i = 0; i < s->nkids; i++)
+        en_scan_dying_stmt(ef, self, s->kids[i], depth + 1);
+}
+
+/* The argument a destructor helper gets its dying object in, or -1. */
+static int en_dying_arg(const en_file *ef, const char *name)
+{
+    for (int d = 0; d < ef->ndying; d++)
+        if (strcmp(ef->dying_helper[d], name) == 0)
+            return ef->dying_arg[d];
+    return -1;
+}
+
 en_file *en_file_new(const kb *k, fe_tu *tu, const en_budget *budget, pr_report *out, int file_index)
 {
     en_file *ef = calloc(1, sizeof *ef);
@@ -618,6 +691,11 @@ en_file *en_file_new(const kb *k, fe_tu *tu, const en_budget *budget, pr_report 
         ast_func *f = fe_tu_convert_func(tu, i, &fa);
         if (f)
             en_scan_releases_stmt(ef, f->body, 0);
+        /* a destructor slot handing its dying self to a helper: the helper
+         * destroys it too (zlib's Dealloc releases the instance's type) */
+        const kb_entry *slot = f && f->nparams > 0 ? en_slot_of(ef, f->name) : NULL;
+        if (slot && (kb_arg_flags(slot, 0) & KB_ARG_OWNED))
+            en_scan_dying_stmt(ef, f->params[0], f->body, 0);
         pa_release(&fa);
     }
     return ef;
@@ -653,7 +731,7 @@ static void en_entry_state(en_ctx *cx, en_state *st)
         /* the interpreter never passes NULL for self / module */
         if (i == 0 && cx->fn.python_callable && p->ty == TY_OBJ)
             st->syms[s].null = NL_NONNULL;
-        if (cx->fn.slot && (kb_arg_flags(cx->fn.slot, i) & KB_ARG_OWNED))
+        if ((cx->fn.slot && (kb_arg_flags(cx->fn.slot, i) & KB_ARG_OWNED)) || cx->fn.dying_arg == i)
             st->syms[s].flags |= SF_DYING;
         if (p->id >= 0 && p->id < st->nvars)
             st->vars[p->id] = s;
@@ -841,19 +919,8 @@ int en_analyze_func(en_file *ef, int i, pr_stats *stats)
     cx.fn.func = f;
     int ci = en_callable_index(ef, f->name);
     cx.fn.python_callable = ci >= 0;
-    if (ci >= 0 && ef->callable_slot[ci]) {
-        /* the field's name (tp_iternext), or a slot id (Py_tp_iternext)
-         * whose part after the first '_' is the field's name */
-        const char *field = ef->callable_slot[ci];
-        char key[160];
-        snprintf(key, sizeof key, "slot:%s", field);
-        cx.fn.slot = kb_lookup(ef->k, key);
-        const char *us = strchr(field, '_');
-        if (!cx.fn.slot && us && us[1]) {
-            snprintf(key, sizeof key, "slot:%s", us + 1);
-            cx.fn.slot = kb_lookup(ef->k, key);
-        }
-    }
+    cx.fn.slot = en_slot_of(ef, f->name);
+    cx.fn.dying_arg = ci < 0 ? en_dying_arg(ef, f->name) : -1;
     cx.fn.returns_object = f->ret_ty == TY_OBJ;
     cx.fn.returns_int = f->ret_ty == TY_INT;
     cx.fn.returns_borrowed = f->annot.returns_borrowed;

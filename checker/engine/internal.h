@@ -159,6 +159,8 @@ typedef struct en_fn_info {
     bool is_static;
     int python_version;      /* 0x030b */
     const struct kb_entry *slot; /* slot:NAME entry of the field it fills, or NULL */
+    int dying_arg;           /* a destructor helper: the argument holding the object a
+                                tp_dealloc is destroying, else -1 */
 } en_fn_info;
 
 const en_fn_info *en_fn(const en_ctx *cx);
