@@ -636,8 +636,9 @@ static int en_known_call(en_ctx *cx, en_state *st, const ast_expr *call, const k
         api += 5;
     /* PyObject_CallMethod rather than _PyObject_CallMethod_SizeT: the API
      * macro the user wrote, when it is one */
-    if (call->kind == AX_CALL && call->macro && strcmp(call->macro, api) != 0 &&
-        kb_lookup(cx->ef->k, call->macro))
+    const kb_entry *outer = call->kind == AX_CALL && call->macro && strcmp(call->macro, api) != 0
+                                ? kb_lookup(cx->ef->k, call->macro) : NULL;
+    if (outer && !outer->is_macro && outer->ret == k->ret)  /* not Py_TYPE(x) in Py_DECREF(...) */
         api = call->macro;
     int argoff = call->kind == AX_CALL ? 1 : 0;
     int map[3];
