@@ -18,6 +18,10 @@ int ck_over_release(en_ctx *cx, en_state *st, const ck_event *ev)
         return CK_GO;      /* stored in a field nothing releases: a borrowed copy */
     if (s->flags & SF_DYING)
         return CK_GO;      /* tp_dealloc freeing self: its last reference */
+    if ((s->flags & SF_SLOT_HELD) && s->origin == OR_SINGLETON && ev->kind == CK_RELEASE) {
+        s->flags &= ~SF_SLOT_HELD;  /* if (o->x == Py_None) { Py_DECREF(Py_None); o->x = v; } */
+        return CK_GO;
+    }
     const en_fn_info *fn = en_fn(cx);
     bool owned_once = s->origin == OR_NEW && !(s->flags & SF_ESCAPED);
     /* A static helper that releases its argument steals it: its callers

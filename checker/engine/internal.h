@@ -46,6 +46,9 @@ enum {
     SF_LEN_OF    = 1u << 12, /* integer: the length of the object `owner` (PyList_GET_SIZE) */
     SF_WEAK_STORE= 1u << 13, /* stored into a field no function of the file releases (maybe a
                                 back pointer): a later release here takes the reference back */
+    SF_SLOT_HELD = 1u << 14, /* singleton found in a field or item on this path
+                                (`if (o->x == Py_None)`): one release of it is that
+                                slot's reference, handed over before the slot is overwritten */
 };
 
 /* Relations attached to the integer result of a comparison, so that a

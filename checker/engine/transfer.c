@@ -1379,6 +1379,16 @@ bool en_assume(en_ctx *cx, en_state *st, int s, bool truth, int depth)
                       : (b->kind == SK_INT && b->lo == 0 && b->hi == 0);
         bool a_null = a_ptr && a->null == NL_NULL;
         bool b_ptr = b->kind == SK_OBJ || b->kind == SK_PTR;
+        if (op == AO_EQ && a->kind == SK_OBJ && b->kind == SK_OBJ) {
+            /* `o->x == Py_None`: the slot (a field, an item read through a
+             * struct pointer) holds a reference to the singleton */
+            bool a_slot = a->origin == OR_FIELD || a->origin == OR_UNKNOWN;
+            bool b_slot = b->origin == OR_FIELD || b->origin == OR_UNKNOWN;
+            if (b->origin == OR_SINGLETON && a_slot)
+                b->flags |= SF_SLOT_HELD;
+            else if (a->origin == OR_SINGLETON && b_slot)
+                a->flags |= SF_SLOT_HELD;
+        }
         if (a_ptr && b_null && (op == AO_EQ || op == AO_NE))
             return en_assume(cx, st, x->rel_a, op == AO_NE, depth + 1);
         if (b_ptr && a_null && (op == AO_EQ || op == AO_NE))
