@@ -184,10 +184,16 @@ static void en_take_over(en_state *st, const char *key, int old, int sym)
 {
     if (old < 0 || old == sym)
         return;
-    for (int i = 0; i < st->ncells; i++)
-        if (st->cells[i].sym == old && st->cells[i].key != key)
-            return;   /* another field holds it too (a swap): nothing moves */
     en_sym *o = &st->syms[old];
+    for (int i = 0; i < st->ncells; i++)
+        if (st->cells[i].sym == old && st->cells[i].key != key) {
+            /* another field holds it too: stored there without a reference
+             * of ours (`lz->total = lz->initial; lz->initial = Py_None;`),
+             * this field's reference moved there; a swap: nothing moves */
+            if (o->debt > 0)
+                o->debt--;
+            return;
+        }
     if (o->kind != SK_OBJ || o->null == NL_NULL || (o->flags & (SF_DEAD | SF_DYING | SF_CELL_GONE)))
         return;
     if (o->origin == OR_FIELD) {
