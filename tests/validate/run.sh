@@ -38,32 +38,20 @@ took=$(( $(date +%s) - start ))
 [ "$rc" = 1 ] && ok || fail "check --validate exit status $rc (want 1): $(tail -3 stderr.txt)"
 [ "$took" -lt 240 ] && ok || fail "check --validate took ${took}s"
 grep -q "validation: .* confirmed" stderr.txt && ok || fail "no validation summary on stderr"
+python3 "$HERE/statuses.py" out.json \
+    leak_on_append:leak=confirmed fill_unchecked:null-deref=confirmed \
+    first_item:borrowed-return=confirmed drop_arg:over-release=confirmed \
+    lookup_fresh:null-without-exception=confirmed \
+    lookup_fresh:use-after-release=not-reproduced \
+    "encode_leak:leak=unsupported: PyCodec_Encode" append_forever:leak=confirmed \
+    spin_then_leak:leak=not-reproduced "leaky:leak=unsupported: compile error" \
+    && ok || fail "statuses of ext.c and has_main.c"
+# (lookup_fresh's use-after-release: the fresh dict is empty, nothing to release)
 python3 - out.json <<'EOF' || FAILS=$((FAILS + 1))
 import json, sys
 doc = json.load(open(sys.argv[1]))
-want = {
-    ("leak_on_append", "leak"): "confirmed",
-    ("fill_unchecked", "null-deref"): "confirmed",
-    ("first_item", "borrowed-return"): "confirmed",
-    ("drop_arg", "over-release"): "confirmed",
-    ("lookup_fresh", "null-without-exception"): "confirmed",
-    ("lookup_fresh", "use-after-release"): "not-reproduced",   # the fresh dict is empty
-    ("encode_leak", "leak"): "unsupported: PyCodec_Encode",
-    ("append_forever", "leak"): "confirmed",
-    ("spin_then_leak", "leak"): "not-reproduced",
-    ("leaky", "leak"): "unsupported: compile error",
-}
 got = {(f["function"], f["rule"]): f["validation"] for f in doc["findings"]}
 bad = 0
-for key, status in want.items():
-    v = got.get(key)
-    if v is None or not v.startswith(status):
-        print("FAIL: %s [%s]: validation %r, want %r..." % (key[0], key[1], v, status))
-        bad += 1
-for key in got:
-    if key not in want:
-        print("FAIL: unexpected finding %r" % (key,))
-        bad += 1
 w = got.get(("leak_on_append", "leak")) or ""
 if "faults=" not in w or "reproduce: " not in w or "leak_on_append" not in w:
     print("FAIL: witness lacks the fault plan or the reproduction: %r" % w)
@@ -71,7 +59,8 @@ if "faults=" not in w or "reproduce: " not in w or "leak_on_append" not in w:
 if "PyList_Append" not in w:
     print("FAIL: the witness's plan should make PyList_Append fail: %r" % w)
     bad += 1
-open("reproduce.sh", "w").write(w.split("reproduce: ", 1)[1] + "\n")
+if "reproduce: " in w:
+    open("reproduce.sh", "w").write(w.split("reproduce: ", 1)[1] + "\n")
 sys.exit(1 if bad else 0)
 EOF
 ok
@@ -80,29 +69,13 @@ ok
 # self constructed with its tp_init's arguments ---------------------------------
 "$BIN" check --validate --validate-timeout 2 --validate-dir "$WORK/cache" --no-db \
     --format json -o setups.json setups.c 2>/dev/null
-python3 - setups.json <<'EOF' || FAILS=$((FAILS + 1))
-import json, sys
-doc = json.load(open(sys.argv[1]))
-want = {
-    ("close_and_forget", "leak"): "confirmed: close_and_forget(probe) faults=",
-    ("drop_traceback", "leak"): "confirmed: drop_traceback() +exc faults=",
-    ("Holder_fire", "leak"): "confirmed: Holder_fire() +fill faults=",
-    ("Named_name", "borrowed-return"): "confirmed: Named_name() faults=",
-    ("first_as_int", "null-deref"): "confirmed: first_as_int(list0) faults=",
-}
-got = {(f["function"], f["rule"]): f["validation"] for f in doc["findings"]}
-bad = 0
-for key, status in want.items():
-    v = got.get(key)
-    if v is None or not v.startswith(status):
-        print("FAIL: %s [%s]: validation %r, want %r..." % (key[0], key[1], v, status))
-        bad += 1
-if len(got) != len(want):
-    print("FAIL: findings %r" % sorted(got))
-    bad += 1
-sys.exit(1 if bad else 0)
-EOF
-ok
+python3 "$HERE/statuses.py" setups.json \
+    "close_and_forget:leak=confirmed: close_and_forget(probe) faults=" \
+    "drop_traceback:leak=confirmed: drop_traceback() +exc faults=" \
+    "Holder_fire:leak=confirmed: Holder_fire() +fill faults=" \
+    "Named_name:borrowed-return=confirmed: Named_name() faults=" \
+    "first_as_int:null-deref=confirmed: first_as_int(list0) faults=" \
+    && ok || fail "statuses of setups.c"
 
 # 1c. the harness compiles with the compile database's flags (-p): a relative
 # include directory and a define the leak depends on ----------------------------
