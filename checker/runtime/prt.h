@@ -5,10 +5,21 @@
  * symbol names, so an extension's .c file compiles unmodified against the
  * real headers and links against the runtime.  Every object it allocates is
  * registered (allocation site, type, reference-count history); deallocated
- * objects are quarantined, never freed: their memory is poisoned (every word
- * of the body points back at the object, so a stale pointer read from it
- * leads to the dead object again) and their type pointer redirected to a
- * "dead object" type whose slots report use-after-release.
+ * objects are quarantined, never freed.  prt_init() reserves a 16 MB
+ * PROT_NONE "trap region" (address space only) cut into 1 KB slots; a dead
+ * object gets a slot (its registry index modulo the slot count, the newest
+ * dead object owning it), its type pointer and every word of its body are
+ * set to the slot's address, and a var object's ob_size to 0.  So the
+ * extension's own reads through a dead object fault inside its slot:
+ * Py_TYPE(dead)->tp_name, an item read from a dead tuple then touched, a
+ * dead type's tp_name strlen'ed.  The crash handler then writes the
+ * use-after-release line of the slot's object (below) before "prt: crash".
+ * A dead object (or a pointer into the trap region) passed to an API is
+ * reported without a fault, as before.  The object header stays readable
+ * and writable: Py_INCREF / Py_DECREF of a dead object are counted and
+ * reported by the runtime.  If the region cannot be mapped, dead objects
+ * fall back to a "dead object" type whose slots report use-after-release
+ * and body words pointing back at the object.
  *
  * Environment read by prt_init():
  *   PRT_RULES_DIR  the rules/ directory (which calls are fallible and how they
@@ -48,8 +59,30 @@
  * exception (fail-exc), nothing otherwise (PyMem_Malloc, PyDict_GetItem),
  * and still steals what the API always steals (PyList_SetItem's item).
  * Link with: libprc_runtime.a -lm -ldl (dl_iterate_phdr) -lpthread.
- * Unsupported by design: imports (PyImport_* write "prt: unsupported NAME"
- * and _exit(3)); ints beyond 64 bits raise OverflowError.
+ * Unsupported by design: ints beyond 64 bits raise OverflowError.
+ *
+ * Imports, module state and capsules (rt_import.c, rt_capsule.c): no Python
+ * code runs, so an import (PyImport_ImportModule, PyImport_Import,
+ * PyImport_ImportModuleLevel(Object), PyCapsule_Import's module part)
+ * returns a "stand-in module" for any name: a fresh module kept in a
+ * sys.modules table (a second import returns the same module, a new
+ * reference each time; "a.b" also makes "a" and sets its attribute "b";
+ * without a fromlist __import__ returns the top package).  A stand-in's
+ * missing attribute is made on first access as a fresh probe (see
+ * prt_arg's "probe") stored in the module's dict, so the module owns it.
+ * PyImport_GetModule looks in that table (NULL, no exception, when absent);
+ * PyImport_AddModule(Object) adds a plain module there.  An imported module
+ * is allocated-by the import call; a leaked one shows refcnt=2 (the table
+ * holds one).  PyCapsule_Import of a stand-in finds a probe, not a capsule:
+ * AttributeError "PyCapsule_Import "NAME" is not valid", as in CPython.
+ * PyState_AddModule / FindModule / RemoveModule use a per-process table
+ * indexed by m_base.m_index, given on a definition's first use
+ * (PyModuleDef_Init, PyModule_Create2, PyModule_FromDefAndSpec2).  The
+ * references both tables hold count as held in the leak accounting.  The
+ * harness does not add the module its PyInit_ returns to the state table
+ * (CPython's import does for single-phase modules): PyState_FindModule
+ * finds only what the code under test added.  Capsules (PyCapsule_Type,
+ * tp_name "PyCapsule") run their destructor when they die.
  *
  * ADDITIONS to the interface fixed by the lead (for the validation driver):
  *   - "prt: fault K NAME site=0xADDR" is written (with PRT_TRACE=1) right after
@@ -135,6 +168,15 @@ void prt_unsupported(const char *name);
 
 /* Problems reported so far (outcome lines other than "ok"). */
 int prt_problems(void);
+
+/* For a SIGSEGV/SIGBUS handler (si_addr): when addr lies in the slot of a
+ * dead object in the trap region, writes "prt: use-after-release TYPE
+ * allocated-by API#N (what: access)" for that object (once per object, like
+ * every use-after-release line) and returns 1; otherwise returns 0 and
+ * writes nothing.  Async-signal-safe (write(2) only, no allocation).  The
+ * runtime's own handler calls it; a harness that installs its own handler
+ * after prt_init() should call it too. */
+int prt_fault_address(const void *addr);
 
 #ifdef __cplusplus
 }

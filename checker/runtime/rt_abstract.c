@@ -558,7 +558,7 @@ PyObject *PyObject_Type(PyObject *o)
 int PyObject_IsInstance(PyObject *o, PyObject *cls)
 {
     RT_ENTER_INT("PyObject_IsInstance");
-    if (!rt_arg_ok(o))
+    if (!rt_arg_ok(o) || !rt_arg_ok(cls))
         return -1;
     if (PyTuple_Check(cls)) {
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(cls); i++)

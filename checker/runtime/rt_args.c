@@ -29,6 +29,11 @@ static int rt_parse_unit(const char **pf, PyObject *o, va_list *ap, bool ssize, 
     bool hash = false;
     int r = 0;
 #define RT_PTR(T) T *p_ = va_arg(*ap, T *)
+    if (o && !rt_use(o, RT_USE_ACCESS)) {
+        /* a released object: its type is gone (the caller stops parsing) */
+        rt_err_setstr(PyExc_SystemError, "use of a released object");
+        return -1;
+    }
     switch (c) {
     case 'O':
         if (*f == '!') {
@@ -256,6 +261,10 @@ static int rt_parse(PyObject *args, PyObject *kw, const char *fmt, char **kwlist
         }
         if (!o && !optional) {
             rt_err_format(PyExc_TypeError, "%s() missing required argument (pos %zd)", fname, idx + 1);
+            return 0;
+        }
+        if (o && !rt_use(o, RT_USE_ACCESS)) {
+            rt_err_setstr(PyExc_SystemError, "use of a released object");
             return 0;
         }
         if (*f == '(') {

@@ -26,14 +26,73 @@
 
 /* ---- start-up -------------------------------------------------------------- */
 
-static void rt_crash_handler(int sig)
+/* Async-signal-safe line building for the crash handler (no stdio). */
+static size_t rt_sig_add(char *buf, size_t n, size_t cap, const char *s)
 {
-    char buf[64];
-    int n = snprintf(buf, sizeof buf, "prt: crash signal=%d\n", sig);
-    if (n > 0) {
-        ssize_t w = write(rt_state()->out_fd, buf, (size_t)n);
-        (void)w;
+    while (s && *s && n + 1 < cap)
+        buf[n++] = *s++;
+    return n;
+}
+
+static size_t rt_sig_num(char *buf, size_t n, size_t cap, long v)
+{
+    char d[24];
+    int k = 0;
+    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+    do {
+        d[k++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u && k < 22);
+    if (v < 0)
+        d[k++] = '-';
+    while (k && n + 1 < cap)
+        buf[n++] = d[--k];
+    return n;
+}
+
+static void rt_sig_write(const char *buf, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(rt_state()->out_fd, buf, n);
+        if (w <= 0)
+            return;
+        buf += w;
+        n -= (size_t)w;
     }
+}
+
+int prt_fault_address(const void *addr)
+{
+    rt_obj *r = rt_trap_owner(addr);
+    if (!r)
+        return 0;
+    r->dead_use |= RT_USE_ACCESS;
+    if (!r->reported) {
+        r->reported = true;
+        rt_state()->problems++;
+        char buf[320];
+        size_t n = rt_sig_add(buf, 0, sizeof buf, "prt: use-after-release ");
+        n = rt_sig_add(buf, n, sizeof buf, r->type_name);
+        n = rt_sig_add(buf, n, sizeof buf, " allocated-by ");
+        n = rt_sig_add(buf, n, sizeof buf, r->api);
+        n = rt_sig_add(buf, n, sizeof buf, "#");
+        n = rt_sig_num(buf, n, sizeof buf, r->api_n);
+        n = rt_sig_add(buf, n, sizeof buf, " (what: access)\n");
+        rt_sig_write(buf, n);
+    }
+    return 1;
+}
+
+static void rt_crash_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    if ((sig == SIGSEGV || sig == SIGBUS) && si)
+        prt_fault_address(si->si_addr);
+    char buf[64];
+    size_t n = rt_sig_add(buf, 0, sizeof buf, "prt: crash signal=");
+    n = rt_sig_num(buf, n, sizeof buf, sig);
+    n = rt_sig_add(buf, n, sizeof buf, "\n");
+    rt_sig_write(buf, n);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -44,6 +103,7 @@ void prt_init(void)
     if (c->inited)
         return;
     rt_fault_init(c);
+    rt_trap_init(c);
     rt_register_static(Py_None, "NoneType");
     rt_register_static(Py_True, "bool");
     rt_register_static(Py_False, "bool");
@@ -52,8 +112,8 @@ void prt_init(void)
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
-        sa.sa_handler = rt_crash_handler;
-        sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+        sa.sa_sigaction = rt_crash_handler;
+        sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER;
         sigaction(sigs[i], &sa, NULL);
     }
 }
@@ -190,7 +250,7 @@ static PyObject *rt_arg_make(const char *kind)
     return rt_probe_arg(kind);
 }
 
-PyObject *prt_arg(const char *kind)
+PyObject *rt_as_arg(PyObject *(*make)(const void *ctx), const void *ctx)
 {
     rt_ctx *c = rt_state();
     if (!c->inited)
@@ -203,10 +263,20 @@ PyObject *prt_arg(const char *kind)
         if (!strcmp(c->objs[i].api, "prt_arg") && c->objs[i].api_n > c->cur_api_n)
             c->cur_api_n = c->objs[i].api_n;
     c->cur_api_n++;
-    PyObject *o = kind ? rt_arg_make(kind) : NULL;
+    PyObject *o = make(ctx);
     c->cur_api = save;
     c->cur_api_n = save_n;
     return o;
+}
+
+static PyObject *rt_arg_make_kind(const void *kind)
+{
+    return kind ? rt_arg_make(kind) : NULL;
+}
+
+PyObject *prt_arg(const char *kind)
+{
+    return rt_as_arg(rt_arg_make_kind, kind);
 }
 
 /* ---- reference accounting --------------------------------------------------- */
@@ -294,6 +364,7 @@ static void rt_account(rt_ctx *c)
             rt_count_internal(held[i], true, NULL);
     for (size_t i = 0; i < c->ninterned; i++)
         rt_count_internal(c->interned[i], true, NULL);
+    rt_import_refs(rt_count_internal, NULL);   /* module-state table, sys.modules */
     struct rt_scan s = { (const char *)c, (const char *)(c + 1) };
     dl_iterate_phdr(rt_scan_phdr, &s);
     rt_mem_each(rt_scan_mem, NULL);

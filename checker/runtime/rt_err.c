@@ -188,6 +188,11 @@ bool rt_err_matches(PyObject *given, PyObject *exc)
 {
     if (!given || !exc)
         return false;
+    if (rt_is_dead(given) || rt_is_dead(exc)) {
+        rt_use(given, RT_USE_ACCESS);
+        rt_use(exc, RT_USE_ACCESS);
+        return false;
+    }
     if (PyTuple_Check(exc)) {
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(exc); i++)
             if (rt_err_matches(given, PyTuple_GET_ITEM(exc, i)))

@@ -111,8 +111,15 @@ typedef struct rt_ctx {
     bool in_call;            /* between prt_call_begin and prt_call_end */
     PyObject *released_result; /* result released by prt_call_end */
     void *tstate;            /* the stand-in PyThreadState (rt_module.c) */
+    struct rt_imports *imports; /* module-state table and sys.modules (rt_import.c) */
     const char *const *literals; /* the file's string literals (prt_set_literals) */
     int nliterals;
+    /* the trap region of dead objects (rt_object.c): PROT_NONE slots */
+    char *trap;              /* NULL when not mapped (rt_dead_type is used) */
+    size_t trap_slots;       /* number of RT_TRAP_STRIDE-byte slots */
+    size_t *trap_owner;      /* per slot: registry index + 1 of its newest
+                                dead object, 0 for none */
+    bool trap_tried;         /* rt_trap_init ran */
 } rt_ctx;
 
 /* The runtime's state (see the top of this file). */
@@ -132,10 +139,23 @@ void rt_register_static(PyObject *op, const char *name);
 void rt_baseline(PyObject *op);
 /* The record of op, or NULL when op is not a registered object. */
 rt_obj *rt_find(const void *op);
-/* Quarantines op: poisons it and redirects its type (idempotent). */
+/* Maps the trap region (once; prt_init or the first quarantine).  On
+ * failure c->trap stays NULL and dead objects get rt_dead_type instead. */
+void rt_trap_init(rt_ctx *c);
+/* Quarantines op: gives it a slot of the trap region, points its type and
+ * every word of its body at that slot, ob_size 0 (idempotent). */
 void rt_quarantine(PyObject *op);
+/* o is a dead object (its type pointer is a trap slot or rt_dead_type) or a
+ * pointer into the trap region (read from a dead body).  Reads o->ob_type
+ * only when o is outside the trap region; never dereferences the type. */
+bool rt_is_dead(const void *o);
+/* The record of the dead object owning the trap slot addr lies in, or NULL
+ * when addr is outside the trap region or the slot has no owner. */
+rt_obj *rt_trap_owner(const void *addr);
 /* Records a use of op; when op is dead, reports use-after-release (once per
- * object) and returns false.  NULL and unregistered pointers are "live". */
+ * object) and returns false; a pointer into the trap region (read from a
+ * dead body) counts as a use of the slot's object.  NULL and other
+ * unregistered pointers are "live". */
 bool rt_use(PyObject *op, unsigned what);
 /* Adds an event to op's history (no-op for unregistered objects). */
 void rt_history(PyObject *op, const char *what);
@@ -147,6 +167,8 @@ void rt_die(const char *msg) __attribute__((noreturn));
  * for the runtime's types, a conservative word scan (precise false: the word
  * may be a stale pointer) for others. */
 void rt_refs(PyObject *op, void (*fn)(PyObject *ref, bool precise, void *arg), void *arg);
+/* The type of dead objects when the trap region could not be mapped: its
+ * slots report use-after-release. */
 extern PyTypeObject rt_dead_type;
 
 /* ---- fault injection (rt_fault.c) ---------------------------------------- */
@@ -224,6 +246,9 @@ PyObject *rt_binop(PyObject *a, PyObject *b, int op);    /* '+', '*', '-' ... */
 /* A fresh argument of a probe kind ("probe", "probe-int", "probe-dict",
  * "dict-full", "str-long", "list0"; rt_probe.c), or NULL when kind is none of them. */
 PyObject *rt_probe_arg(const char *kind);
+/* Runs make(ctx) with its allocations attributed to "prt_arg" (the next
+ * occurrence), as the harness's own set-up objects; returns its result. */
+PyObject *rt_as_arg(PyObject *(*make)(const void *ctx), const void *ctx);
 /* The "dict" argument kind: {"key": 1000, 1000: "spam"} (keys of the "key"
  * kind and of the "list" kind's first item), each value held by it alone. */
 PyObject *rt_dict_sample(void);
@@ -304,10 +329,31 @@ typedef struct rt_module {
     PyModuleDef *md_def;
     void *md_state;
     PyObject *md_name;
+    bool md_standin;         /* an imported stand-in (rt_import.c): a missing
+                                attribute is made on first access */
 } rt_module;
 
 /* A module for def (methods added, state allocated); NULL + exception. */
 PyObject *rt_module_create(PyModuleDef *def);
+/* A fresh module named name, its dict holding __name__ (never NULL). */
+PyObject *rt_module_new(const char *name);
+/* PyModuleDef_Init's work: on def's first use gives it its type and the
+ * next module index (rt_import_next_index); returns def. */
+PyObject *rt_moddef_init(PyModuleDef *def);
+
+/* ---- module-state table, sys.modules, capsules (rt_import.c, rt_capsule.c) */
+
+/* A new reference to the (stand-in) module name, made and put in
+ * sys.modules when missing; NULL + exception. */
+PyObject *rt_import_module(const char *name);
+/* The next m_index for a module definition (1, 2, ...). */
+Py_ssize_t rt_import_next_index(void);
+/* The attribute name of the stand-in module mod made on its first access
+ * (a fresh probe stored in mod's dict): a new reference, NULL + exception. */
+PyObject *rt_import_standin_attr(PyObject *mod, PyObject *name);
+/* Calls fn(ref, true, arg) for every reference the module-state table and
+ * sys.modules hold (leak accounting: rt_account). */
+void rt_import_refs(void (*fn)(PyObject *ref, bool precise, void *arg), void *arg);
 
 /* ---- memory (rt_mem.c) ------------------------------------------------- */
 

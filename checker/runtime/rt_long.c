@@ -415,7 +415,7 @@ PyObject *PyLong_FromDouble(double v)
 /* o is an int whose value lies in [lo, hi]: the conversion cannot fail. */
 static bool rt_int_in(PyObject *o, long long lo, long long hi)
 {
-    if (!o || Py_TYPE(o) == &rt_dead_type || !PyLong_Check(o))
+    if (!o || rt_is_dead(o) || !PyLong_Check(o))
         return false;
     int ovf;
     long long v = rt_long_value(o, &ovf);
@@ -534,7 +534,7 @@ PyObject *PyFloat_FromDouble(double v)
 
 double PyFloat_AsDouble(PyObject *o)
 {
-    RT_ENTER_INT_IF("PyFloat_AsDouble", !o || Py_TYPE(o) == &rt_dead_type || !(PyFloat_Check(o) || PyLong_Check(o)));
+    RT_ENTER_INT_IF("PyFloat_AsDouble", !o || rt_is_dead(o) || !(PyFloat_Check(o) || PyLong_Check(o)));
     int err;
     return rt_as_double(o, &err);
 }

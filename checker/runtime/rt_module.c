@@ -1,8 +1,9 @@
 /* rt_module.c - modules and object allocation in the reference runtime:
  * PyModule_* (single- and multi-phase initialisation, module state, adding
- * objects), PyObject_New / PyObject_GC_New and friends, GC tracking (a
- * no-op: nothing is collected), and the thread-state / GIL calls an
- * extension makes (one thread, always holding the GIL).
+ * objects; the module-state table and imports are in rt_import.c),
+ * PyObject_New / PyObject_GC_New and friends, GC tracking (a no-op: nothing
+ * is collected), and the thread-state / GIL calls an extension makes (one
+ * thread, always holding the GIL).
  *
  * The C API functions defined here return what CPython documents for them
  * (NULL or -1 with an exception set on failure; new or borrowed references
@@ -44,6 +45,8 @@ static PyObject *rt_module_getattr(PyObject *o, PyObject *name)
         Py_INCREF(m->md_dict);
         return m->md_dict;
     }
+    if (m->md_standin && m->md_dict && !err)
+        return rt_import_standin_attr(o, name);
     rt_err_format(PyExc_AttributeError, "module '%s' has no attribute '%s'",
                   m->md_name ? rt_str_utf8(m->md_name, NULL) : "?", rt_str_utf8(name, NULL));
     return NULL;
@@ -83,7 +86,7 @@ PyTypeObject PyModuleDef_Type = {
     .tp_base = &PyBaseObject_Type,
 };
 
-static PyObject *rt_module_new(const char *name)
+PyObject *rt_module_new(const char *name)
 {
     rt_module *m = (rt_module *)rt_alloc(&PyModule_Type, 0, 0);
     m->md_dict = rt_dict_new();
@@ -128,8 +131,20 @@ static int rt_module_init_def(PyObject *mod, PyModuleDef *def)
     return rt_add_functions(mod, def->m_methods);
 }
 
+PyObject *rt_moddef_init(PyModuleDef *def)
+{
+    if (def->m_base.m_index == 0) {
+        Py_SET_TYPE(def, &PyModuleDef_Type);
+        def->m_base.m_index = rt_import_next_index();
+    }
+    if (Py_REFCNT(def) == 0)
+        Py_SET_REFCNT(def, 1);
+    return (PyObject *)def;
+}
+
 PyObject *rt_module_create(PyModuleDef *def)
 {
+    rt_moddef_init(def);
     PyObject *m = rt_module_new(def->m_name);
     if (rt_module_init_def(m, def) < 0) {
         Py_DECREF(m);
@@ -141,6 +156,7 @@ PyObject *rt_module_create(PyModuleDef *def)
 PyObject *PyModule_Create2(PyModuleDef *def, int apiver)
 {
     RT_ENTER_PTR("PyModule_Create2");
+    rt_moddef_init(def);
     PyObject *m = rt_module_new(def->m_name);
     if (rt_module_init_def(m, def) < 0) {
         Py_DECREF(m);
@@ -165,16 +181,13 @@ PyObject *PyModule_NewObject(PyObject *name)
 PyObject *PyModuleDef_Init(PyModuleDef *def)
 {
     RT_ENTER_VOID("PyModuleDef_Init");
-    if (!Py_TYPE(def))
-        Py_SET_TYPE(def, &PyModuleDef_Type);
-    if (Py_REFCNT(def) == 0)
-        Py_SET_REFCNT(def, 1);
-    return (PyObject *)def;
+    return rt_moddef_init(def);
 }
 
 PyObject *PyModule_FromDefAndSpec2(PyModuleDef *def, PyObject *spec, int apiver)
 {
     RT_ENTER_PTR("PyModule_FromDefAndSpec2");
+    rt_moddef_init(def);
     PyObject *m = rt_module_new(def->m_name);
     if (rt_module_init_def(m, def) < 0) {
         Py_DECREF(m);
@@ -240,6 +253,37 @@ PyObject *PyModule_GetNameObject(PyObject *m)
     return ((rt_module *)m)->md_name;
 }
 
+/* m's __file__ (borrowed from its dict), NULL + exception as CPython. */
+static PyObject *rt_module_file(PyObject *m)
+{
+    if (!m || !rt_use(m, RT_USE_ACCESS) || !PyModule_Check(m)) {
+        rt_err_setstr(PyExc_TypeError, "bad argument type for built-in operation");
+        return NULL;
+    }
+    rt_module *mod = (rt_module *)m;
+    PyObject *f = mod->md_dict ? rt_dict_get_str(mod->md_dict, "__file__") : NULL;
+    if (!f || !PyUnicode_Check(f)) {
+        rt_err_setstr(PyExc_SystemError, "module filename missing");
+        return NULL;
+    }
+    return f;
+}
+
+PyObject *PyModule_GetFilenameObject(PyObject *m)
+{
+    RT_ENTER_PTR("PyModule_GetFilenameObject");
+    PyObject *f = rt_module_file(m);
+    Py_XINCREF(f);
+    return f;
+}
+
+const char *PyModule_GetFilename(PyObject *m)
+{
+    RT_ENTER_PTR("PyModule_GetFilename");
+    PyObject *f = rt_module_file(m);
+    return f ? rt_str_utf8(f, NULL) : NULL;   /* borrowed from the dict, as in CPython */
+}
+
 /* Adds v (borrowed) to m's dict under name. */
 static int rt_module_add(PyObject *m, const char *name, PyObject *v, const char *api)
 {
@@ -303,24 +347,6 @@ int PyModule_AddFunctions(PyObject *m, PyMethodDef *ml)
     if (!rt_is_module(m, "PyModule_AddFunctions"))
         return -1;
     return rt_add_functions(m, ml);
-}
-
-PyObject *PyImport_ImportModule(const char *name)
-{
-    prt_unsupported("PyImport_ImportModule");
-    return NULL;
-}
-
-PyObject *PyImport_Import(PyObject *name)
-{
-    prt_unsupported("PyImport_Import");
-    return NULL;
-}
-
-PyObject *PyImport_ImportModuleLevel(const char *name, PyObject *g, PyObject *l, PyObject *f, int lv)
-{
-    prt_unsupported("PyImport_ImportModuleLevel");
-    return NULL;
 }
 
 /* ---- object allocation ------------------------------------------------------------------- */

@@ -1,7 +1,9 @@
 /* rt_object.c - the object registry of the reference runtime: allocation
  * with a record per object (site, type, refcount history), _Py_Dealloc,
- * quarantine of dead objects (poisoned, typed as the "dead object" type whose
- * slots report use-after-release), reference enumeration, outcome lines.
+ * quarantine of dead objects (type pointer and body redirected to a
+ * PROT_NONE slot of the trap region, so any read through them faults; the
+ * "dead object" type whose slots report use-after-release when the region
+ * could not be mapped), reference enumeration, outcome lines.
  */
 #include "rt_internal.h"
 
@@ -9,7 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
+
+/* The trap region: 16 MB of address space, nothing committed (the
+ * validation child's RLIMIT_AS is far larger), in slots wide enough for a
+ * heap type object, so any field of Py_TYPE(dead) or of an object pointer
+ * read from a dead body lies inside the dead object's own slot. */
+#define RT_TRAP_BYTES ((size_t)16 << 20)
+#define RT_TRAP_STRIDE ((size_t)1024)
+_Static_assert(sizeof(PyHeapTypeObject) <= RT_TRAP_STRIDE, "trap slot smaller than a type");
 
 /* The one process-wide state (rt_internal.h explains why). */
 static rt_ctx rt_the_ctx = { .out_fd = 2 };
@@ -178,40 +189,114 @@ void rt_register_static(PyObject *op, const char *name)
     r->type_name = name;
 }
 
-/* Poisons op's body: each word points back at op (a stale pointer read
- * from a dead container leads to the dead object again), ob_size is 0 so
- * loops over a dead sequence end. */
+/* ---- the trap region ------------------------------------------------------- */
+
+void rt_trap_init(rt_ctx *c)
+{
+    if (c->trap_tried)
+        return;
+    c->trap_tried = true;
+    size_t slots = RT_TRAP_BYTES / RT_TRAP_STRIDE;
+    size_t *owner = calloc(slots, sizeof *owner);
+    if (!owner)
+        return;
+    void *p = mmap(NULL, RT_TRAP_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED) {
+        free(owner);
+        return;
+    }
+    c->trap = p;
+    c->trap_slots = slots;
+    c->trap_owner = owner;
+}
+
+static bool rt_in_trap(const rt_ctx *c, const void *p)
+{
+    return c->trap && (const char *)p >= c->trap && (const char *)p < c->trap + RT_TRAP_BYTES;
+}
+
+/* Async-signal-safe (prt_fault_address calls it from the crash handler). */
+rt_obj *rt_trap_owner(const void *addr)
+{
+    const rt_ctx *c = &rt_the_ctx;
+    if (!rt_in_trap(c, addr))
+        return NULL;
+    size_t slot = (size_t)((const char *)addr - c->trap) / RT_TRAP_STRIDE;
+    size_t idx = c->trap_owner[slot];
+    return idx && idx <= c->nobjs ? &c->objs[idx - 1] : NULL;
+}
+
+bool rt_is_dead(const void *o)
+{
+    const rt_ctx *c = &rt_the_ctx;
+    if (!o)
+        return false;
+    if (rt_in_trap(c, o))
+        return true;
+    const PyTypeObject *tp = ((const PyObject *)o)->ob_type;
+    return tp == &rt_dead_type || rt_in_trap(c, tp);
+}
+
+/* Gives op a slot of the trap region (its registry index modulo the slot
+ * count: the newest dead object owning a slot wins), points its type and
+ * every word of its body at the slot (a pointer read from a dead container
+ * faults when followed), ob_size 0 so loops over a dead sequence end.
+ * Without a trap region the words point back at op and the type is
+ * rt_dead_type. */
 void rt_quarantine(PyObject *op)
 {
     rt_obj *r = rt_find(op);
     if (!r || !r->alive || r->is_static)
         return;
+    rt_ctx *c = &rt_the_ctx;
+    rt_trap_init(c);
     PyTypeObject *tp = Py_TYPE(op);
-    bool var = tp && tp->tp_itemsize != 0;
+    bool var = tp && !rt_is_dead(tp) && tp->tp_itemsize != 0;
     rt_history(op, "quarantine");
     r->alive = false;
+    void *poison = op;
+    PyTypeObject *dead_type = &rt_dead_type;
+    if (c->trap) {
+        size_t idx = (size_t)(r - c->objs);
+        size_t slot = idx % c->trap_slots;
+        c->trap_owner[slot] = idx + 1;
+        poison = c->trap + slot * RT_TRAP_STRIDE;
+        dead_type = poison;
+    }
     char *body = (char *)op + sizeof(PyObject);
     size_t words = (r->size - sizeof(PyObject)) / sizeof(void *);
     for (size_t i = 0; i < words; i++)
-        memcpy(body + i * sizeof(void *), &op, sizeof(void *));
+        memcpy(body + i * sizeof(void *), &poison, sizeof(void *));
     if (var && r->size >= sizeof(PyVarObject))
         ((PyVarObject *)op)->ob_size = 0;
-    op->ob_type = &rt_dead_type;
+    op->ob_type = dead_type;
 }
 
 bool rt_use(PyObject *op, unsigned what)
 {
-    if (!op || Py_TYPE(op) != &rt_dead_type)
+    rt_obj *r;
+    if (!op)
         return true;
-    rt_obj *r = rt_find(op);
-    if (!r)
-        return false;
-    /* a dead object whose count moved was increfed / decrefed first */
-    if (what == RT_USE_ACCESS && op->ob_refcnt != 0)
-        what = op->ob_refcnt > 0 ? RT_USE_INCREF : RT_USE_DECREF;
+    if (rt_in_trap(&rt_the_ctx, op)) {
+        /* a pointer read from a dead body: a use of that body's object */
+        r = rt_trap_owner(op);
+        what = RT_USE_ACCESS;
+        if (!r)
+            return false;
+    } else {
+        if (!rt_is_dead(op))
+            return true;
+        r = rt_find(op);
+        if (!r)
+            return false;
+        /* a dead object whose count moved was increfed / decrefed first */
+        if (what == RT_USE_ACCESS && op->ob_refcnt != 0)
+            what = op->ob_refcnt > 0 ? RT_USE_INCREF : RT_USE_DECREF;
+    }
     if (!(r->dead_use & what)) {
         r->dead_use |= what;
-        rt_history(op, what == RT_USE_DECREF ? "decref-dead" :
+        rt_history(r->op, what == RT_USE_DECREF ? "decref-dead" :
                        what == RT_USE_INCREF ? "incref-dead" : "access-dead");
     }
     if (!r->reported) {
@@ -238,6 +323,12 @@ void _Py_Dealloc(PyObject *op)
         return;
     }
     rt_history(op, "dealloc");
+    if (rt_is_dead(Py_TYPE(op))) {
+        /* its (heap) type died first: the type's slots are gone */
+        rt_use((PyObject *)Py_TYPE(op), RT_USE_ACCESS);
+        rt_quarantine(op);
+        return;
+    }
     destructor d = Py_TYPE(op)->tp_dealloc;
     if (d)
         d(op);
@@ -246,6 +337,8 @@ void _Py_Dealloc(PyObject *op)
 }
 
 /* ---- the dead-object type ---------------------------------------------- */
+
+/* Used only when the trap region could not be mapped (rt_trap_init). */
 
 static PyObject *rt_dead_access(PyObject *self)
 {
@@ -326,6 +419,12 @@ void rt_refs(PyObject *op, void (*fn)(PyObject *ref, bool precise, void *arg), v
     if (!r || !r->alive || r->is_static)
         return;
     PyTypeObject *tp = Py_TYPE(op);
+    if (rt_is_dead(tp)) {
+        /* its heap type died under it (the type's fields are poisoned) */
+        fn((PyObject *)tp, true, arg);
+        rt_refs_words((char *)op + sizeof(PyObject), r->size - sizeof(PyObject), fn, arg);
+        return;
+    }
     if (tp->tp_flags & Py_TPFLAGS_HEAPTYPE)
         fn((PyObject *)tp, true, arg);
     if (tp == &PyTuple_Type) {
@@ -366,7 +465,7 @@ void rt_refs(PyObject *op, void (*fn)(PyObject *ref, bool precise, void *arg), v
 
 bool rt_is_builtin(PyObject *o)
 {
-    if (!o || Py_TYPE(o) == &rt_dead_type)
+    if (!o || rt_is_dead(o))
         return false;
     PyTypeObject *tp = Py_TYPE(o);
     return tp == &PyLong_Type || tp == &PyBool_Type || tp == &PyFloat_Type ||

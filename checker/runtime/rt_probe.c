@@ -270,25 +270,32 @@ void prt_set_literals(const char *const *literals, int n)
     c->nliterals = literals && n > 0 ? n : 0;
 }
 
+static PyObject *rt_pending_type(const void *unused)
+{
+    (void)unused;
+    PyTypeObject *base = (PyTypeObject *)PyExc_Exception;
+    return rt_heaptype_new("prt.PendingError", base, base->tp_basicsize,
+                           Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_BASE_EXC_SUBCLASS);
+}
+
+static PyObject *rt_pending_value(const void *type)
+{
+    PyTypeObject *tp = (PyTypeObject *)type;
+    return tp && tp->tp_new ? tp->tp_new(tp, NULL, NULL) : NULL;
+}
+
+static PyObject *rt_pending_tb(const void *unused)
+{
+    (void)unused;
+    return rt_probe_new(RT_ATTR_PROBE);      /* stands for the traceback */
+}
+
 void prt_set_exception(void)
 {
     rt_ctx *c = rt_state();
-    if (!c->inited)
-        prt_init();
-    const char *save = c->cur_api;
-    int save_n = c->cur_api_n;
-    c->cur_api = "prt_arg";
-    c->cur_api_n = 0;
-    PyTypeObject *base = (PyTypeObject *)PyExc_Exception;
-    PyObject *type = rt_heaptype_new("prt.PendingError", base, base->tp_basicsize,
-                                     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE |
-                                     Py_TPFLAGS_BASE_EXC_SUBCLASS);
-    PyObject *value = NULL;
-    if (type && ((PyTypeObject *)type)->tp_new)
-        value = ((PyTypeObject *)type)->tp_new((PyTypeObject *)type, NULL, NULL);
-    PyObject *tb = rt_probe_new(RT_ATTR_PROBE);      /* stands for the traceback */
-    c->cur_api = save;
-    c->cur_api_n = save_n;
+    PyObject *type = rt_as_arg(rt_pending_type, NULL);
+    PyObject *value = rt_as_arg(rt_pending_value, type);
+    PyObject *tb = rt_as_arg(rt_pending_tb, NULL);
     if (!type || !value)
         rt_die("cannot make the pending exception");
     rt_err_clear();

@@ -60,7 +60,7 @@ PyObject *PyTuple_Pack(Py_ssize_t n, ...)
 
 Py_ssize_t PyTuple_Size(PyObject *t)
 {
-    RT_ENTER_INT_IF("PyTuple_Size", !t || !PyTuple_Check(t));
+    RT_ENTER_INT_IF("PyTuple_Size", !t || rt_is_dead(t) || !PyTuple_Check(t));
     if (!rt_is(t, &PyTuple_Type, "PyTuple_Size"))
         return -1;
     return Py_SIZE(t);
@@ -68,7 +68,7 @@ Py_ssize_t PyTuple_Size(PyObject *t)
 
 PyObject *PyTuple_GetItem(PyObject *t, Py_ssize_t i)
 {
-    RT_ENTER_PTR_IF("PyTuple_GetItem", !t || !PyTuple_Check(t) || i < 0 || i >= Py_SIZE(t));
+    RT_ENTER_PTR_IF("PyTuple_GetItem", !t || rt_is_dead(t) || !PyTuple_Check(t) || i < 0 || i >= Py_SIZE(t));
     if (!rt_is(t, &PyTuple_Type, "PyTuple_GetItem"))
         return NULL;
     if (i < 0 || i >= Py_SIZE(t)) {
@@ -132,7 +132,7 @@ PyObject *PyList_New(Py_ssize_t n)
 
 Py_ssize_t PyList_Size(PyObject *l)
 {
-    RT_ENTER_INT_IF("PyList_Size", !l || !PyList_Check(l));
+    RT_ENTER_INT_IF("PyList_Size", !l || rt_is_dead(l) || !PyList_Check(l));
     if (!rt_is(l, &PyList_Type, "PyList_Size"))
         return -1;
     return Py_SIZE(l);
@@ -140,7 +140,7 @@ Py_ssize_t PyList_Size(PyObject *l)
 
 PyObject *PyList_GetItem(PyObject *l, Py_ssize_t i)
 {
-    RT_ENTER_PTR_IF("PyList_GetItem", !l || !PyList_Check(l) || i < 0 || i >= Py_SIZE(l));
+    RT_ENTER_PTR_IF("PyList_GetItem", !l || rt_is_dead(l) || !PyList_Check(l) || i < 0 || i >= Py_SIZE(l));
     if (!rt_is(l, &PyList_Type, "PyList_GetItem"))
         return NULL;
     if (i < 0 || i >= Py_SIZE(l)) {
@@ -417,7 +417,7 @@ PyObject *PyDict_Items(PyObject *d)
 
 Py_ssize_t PyDict_Size(PyObject *d)
 {
-    RT_ENTER_INT_IF("PyDict_Size", !d || !PyDict_Check(d));
+    RT_ENTER_INT_IF("PyDict_Size", !d || rt_is_dead(d) || !PyDict_Check(d));
     if (!rt_is(d, &PyDict_Type, "PyDict_Size"))
         return -1;
     return ((rt_dict *)d)->d.ma_used;

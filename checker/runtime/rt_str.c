@@ -864,13 +864,13 @@ PyObject *PyUnicode_FromFormatV(const char *fmt, va_list ap)
 
 const char *PyUnicode_AsUTF8(PyObject *s)
 {
-    RT_ENTER_PTR_IF("PyUnicode_AsUTF8", !s || !PyUnicode_Check(s) || !PyUnicode_IS_ASCII(s));
+    RT_ENTER_PTR_IF("PyUnicode_AsUTF8", !s || rt_is_dead(s) || !PyUnicode_Check(s) || !PyUnicode_IS_ASCII(s));
     return rt_str_utf8(s, NULL);
 }
 
 const char *PyUnicode_AsUTF8AndSize(PyObject *s, Py_ssize_t *size)
 {
-    RT_ENTER_PTR_IF("PyUnicode_AsUTF8AndSize", !s || !PyUnicode_Check(s) || !PyUnicode_IS_ASCII(s));
+    RT_ENTER_PTR_IF("PyUnicode_AsUTF8AndSize", !s || rt_is_dead(s) || !PyUnicode_Check(s) || !PyUnicode_IS_ASCII(s));
     return rt_str_utf8(s, size);
 }
 
@@ -892,7 +892,7 @@ PyObject *PyUnicode_AsEncodedString(PyObject *s, const char *enc, const char *er
 
 Py_ssize_t PyUnicode_GetLength(PyObject *s)
 {
-    RT_ENTER_INT_IF("PyUnicode_GetLength", !s || !PyUnicode_Check(s));
+    RT_ENTER_INT_IF("PyUnicode_GetLength", !s || rt_is_dead(s) || !PyUnicode_Check(s));
     if (!rt_use(s, RT_USE_ACCESS) || !PyUnicode_Check(s)) {
         rt_err_badinternal("PyUnicode_GetLength");
         return -1;
@@ -1018,7 +1018,11 @@ PyObject *PyBytes_FromStringAndSize(const char *s, Py_ssize_t n)
 char *PyBytes_AsString(PyObject *o)
 {
     RT_ENTER_PTR("PyBytes_AsString");
-    if (!rt_use(o, RT_USE_ACCESS) || !PyBytes_Check(o)) {
+    if (!rt_use(o, RT_USE_ACCESS)) {
+        rt_err_setstr(PyExc_TypeError, "expected bytes, a released object found");
+        return NULL;
+    }
+    if (!PyBytes_Check(o)) {
         rt_err_format(PyExc_TypeError, "expected bytes, %s found", o ? Py_TYPE(o)->tp_name : "NULL");
         return NULL;
     }
@@ -1027,7 +1031,7 @@ char *PyBytes_AsString(PyObject *o)
 
 Py_ssize_t PyBytes_Size(PyObject *o)
 {
-    RT_ENTER_INT_IF("PyBytes_Size", !o || !PyBytes_Check(o));
+    RT_ENTER_INT_IF("PyBytes_Size", !o || rt_is_dead(o) || !PyBytes_Check(o));
     if (!rt_use(o, RT_USE_ACCESS) || !PyBytes_Check(o)) {
         rt_err_setstr(PyExc_TypeError, "expected bytes");
         return -1;

@@ -156,9 +156,15 @@ PyObject _Py_EllipsisObject = { _PyObject_EXTRA_INIT RT_STATIC_REFS, &PyEllipsis
 
 bool rt_is_subtype(PyTypeObject *a, PyTypeObject *b)
 {
-    for (PyTypeObject *t = a; t; t = t->tp_base)
+    for (PyTypeObject *t = a; t; t = t->tp_base) {
         if (t == b)
             return true;
+        if (rt_is_dead(t)) {
+            /* a released (heap) type in the chain: its fields are gone */
+            rt_use((PyObject *)t, RT_USE_ACCESS);
+            return false;
+        }
+    }
     if (a && a->tp_bases && PyTuple_Check(a->tp_bases))
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(a->tp_bases); i++) {
             PyTypeObject *t = (PyTypeObject *)PyTuple_GET_ITEM(a->tp_bases, i);

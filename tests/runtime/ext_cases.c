@@ -201,3 +201,55 @@ PyObject *ext_remember_ok(PyObject *self, PyObject *unused)
     Py_XSETREF(ext_last_seen, s);
     Py_RETURN_NONE;
 }
+
+/* Bug: the type of the result is read after the result died (the error
+ * message reads Py_TYPE(res)->tp_name of a dead object). */
+PyObject *ext_dead_type_name(PyObject *self, PyObject *unused)
+{
+    PyObject *res = PyUnicode_FromString("not an int");
+    if (!res)
+        return NULL;
+    Py_DECREF(res);
+    PyErr_Format(PyExc_TypeError, "expected int, got %.200s", Py_TYPE(res)->tp_name);
+    return NULL;
+}
+
+/* Bug: a heap type released to death, then its name measured. */
+PyObject *ext_dead_heap_type(PyObject *self, PyObject *unused)
+{
+    PyObject *type = PyErr_NewException("ext_cases.Gone", NULL, NULL);
+    if (!type)
+        return NULL;
+    Py_DECREF(type);
+    size_t n = strlen(((PyTypeObject *)type)->tp_name);
+    return PyLong_FromSize_t(n);
+}
+
+/* Bug: an item read from a tuple after the tuple died, then increfed. */
+PyObject *ext_dead_tuple_item(PyObject *self, PyObject *unused)
+{
+    PyObject *t = PyTuple_New(1);
+    if (!t)
+        return NULL;
+    PyObject *v = PyLong_FromLong(100000);
+    if (!v) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(t, 0, v);
+    Py_DECREF(t);
+    PyObject *item = PyTuple_GET_ITEM(t, 0);
+    Py_INCREF(item);
+    return item;
+}
+
+/* Bug: an item read from a dead tuple is handed to an API, which reports
+ * the tuple without faulting. */
+PyObject *ext_dead_tuple_item_repr(PyObject *self, PyObject *unused)
+{
+    PyObject *t = Py_BuildValue("(i)", 100000);
+    if (!t)
+        return NULL;
+    Py_DECREF(t);
+    return PyObject_Repr(PyTuple_GET_ITEM(t, 0));
+}

@@ -18,4 +18,8 @@ PyObject *ext_first_repr(PyObject *self, PyObject *iterable);
 int ext_add_defaults(PyObject *m);
 PyObject *ext_remember(PyObject *self, PyObject *unused);
 PyObject *ext_remember_ok(PyObject *self, PyObject *unused);
+PyObject *ext_dead_type_name(PyObject *self, PyObject *unused);
+PyObject *ext_dead_heap_type(PyObject *self, PyObject *unused);
+PyObject *ext_dead_tuple_item(PyObject *self, PyObject *unused);
+PyObject *ext_dead_tuple_item_repr(PyObject *self, PyObject *unused);
 #endif

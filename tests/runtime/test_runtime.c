@@ -9,10 +9,12 @@
 
 #include "prt.h"
 #include "ext_cases.h"
+#include "ext_modules.h"
 
 #include <poll.h>
 #include <stdbool.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,7 +227,59 @@ static void b_fault_noexc(void)
     _exit(0);
 }
 
+static void b_dead_type_name(void) { call_obj(ext_dead_type_name, NULL); }
+static void b_dead_heap_type(void) { call_obj(ext_dead_heap_type, NULL); }
+static void b_dead_tuple_item(void) { call_obj(ext_dead_tuple_item, NULL); }
+static void b_dead_tuple_item_repr(void) { call_obj(ext_dead_tuple_item_repr, NULL); }
+
+/* prt_fault_address: 1 only inside a dead object's trap slot, one line per
+ * object however often it is asked. */
+static void b_fault_address(void)
+{
+    int local = 0;
+    PyObject *s = PyUnicode_FromString("gone");
+    PyObject *live = PyUnicode_FromString("alive");
+    prt_call_begin();
+    Py_DECREF(s);
+    const char *slot = (const char *)Py_TYPE(s);   /* the header stays readable */
+    int outside = prt_fault_address(&local) + prt_fault_address(NULL) +
+                  prt_fault_address(live) + prt_fault_address(Py_TYPE(live));
+    int first = prt_fault_address(slot + offsetof(PyTypeObject, tp_name));
+    int again = prt_fault_address(slot);
+    _exit(outside == 0 && first == 1 && again == 1 ? 0 : 10);
+}
+
+/* Module state, capsules and imports (ext_modules.c). */
+static void b_state_roundtrip(void) { call_obj(ext_state_roundtrip, NULL); }
+static void b_state_remove(void) { call_obj(ext_state_remove, NULL); }
+static void b_capsule_dies(void) { call_obj(ext_capsule_dies, NULL); }
+static void b_capsule_wrong_name(void) { call_obj(ext_capsule_wrong_name, NULL); }
+static void b_capsule_leak(void) { call_obj(ext_capsule_leak, NULL); }
+static void b_capsule_import(void) { call_obj(ext_capsule_import, NULL); }
+static void b_import_twice(void) { call_obj(ext_import_twice, NULL); }
+static void b_import_attr(void) { call_obj(ext_import_attr, NULL); }
+static void b_import_leak(void) { call_obj(ext_import_leak, NULL); }
+static void b_import_level(void) { call_obj(ext_import_level, NULL); }
+
 /* ---- checks ---------------------------------------------------------------------------- */
+
+/* The code under test reads through a dead object: the child dies of
+ * SIGSEGV after writing the use-after-release line of that object, once,
+ * before its crash line. */
+static void expect_trap(void (*body)(void), const char *name, const char *want)
+{
+    outcome o;
+    run(body, NULL, false, &o);
+    const char *line = strstr(o.out, want);
+    const char *crash = strstr(o.out, "prt: crash signal=11");
+    CHECK(line != NULL, "%s: expected \"%s\" in:\n%s", name, want, o.out);
+    CHECK(!line || !strstr(line + 1, "prt: use-after-release"),
+          "%s: use-after-release reported twice:\n%s", name, o.out);
+    CHECK(crash != NULL && line != NULL && line < crash, "%s: no crash line after it:\n%s",
+          name, o.out);
+    CHECK(o.signal == SIGSEGV, "%s: child ended with %d/signal %d:\n%s", name, o.exit_code,
+          o.signal, o.out);
+}
 
 static void expect_line(void (*body)(void), const char *name, const char *want)
 {
@@ -235,6 +289,16 @@ static void expect_line(void (*body)(void), const char *name, const char *want)
     CHECK(!strstr(o.out, "prt: ok"), "%s: reported ok:\n%s", name, o.out);
     CHECK(o.exit_code == 0, "%s: child ended with %d/signal %d:\n%s", name, o.exit_code,
           o.signal, o.out);
+}
+
+/* The function runs clean (no problem line, "prt: ok") under the plan. */
+static void expect_ok(void (*body)(void), const char *faults, const char *name)
+{
+    outcome o;
+    run(body, faults, true, &o);
+    CHECK(strstr(o.out, "prt: ok") && problem_lines(o.out) == 0 && o.exit_code == 0,
+          "%s: not clean under %s (exit %d/signal %d):\n%s", name, faults ? faults : "no plan",
+          o.exit_code, o.signal, o.out);
 }
 
 /* The function runs clean with no fault, and under every single-failure
@@ -306,12 +370,56 @@ int main(void)
     CHECK(o.exit_code == 4 && strstr(o.out, "prt: error PRT_FAULTS"),
           "a bad plan is not refused (exit %d):\n%s", o.exit_code, o.out);
 
+    /* Reads through dead objects fault in their trap slot and are reported. */
+    expect_trap(b_dead_type_name, "Py_TYPE(dead)->tp_name",
+                "prt: use-after-release str allocated-by PyUnicode_FromString#1 (what: access)");
+    expect_trap(b_dead_heap_type, "tp_name of a dead heap type",
+                "prt: use-after-release type allocated-by PyErr_NewException#1 (what: access)");
+    expect_trap(b_dead_tuple_item, "item of a dead tuple increfed",
+                "prt: use-after-release tuple allocated-by PyTuple_New#1 (what: access)");
+    /* A pointer read from a dead body and handed to an API: no fault. */
+    expect_line(b_dead_tuple_item_repr, "item of a dead tuple passed to an API",
+                "prt: use-after-release tuple allocated-by Py_BuildValue#1 (what: access)");
+    run(b_fault_address, NULL, false, &o);
+    {
+        const char *want = "prt: use-after-release str allocated-by PyUnicode_FromString#";
+        const char *line = strstr(o.out, want);
+        CHECK(o.exit_code == 0 && line && !strstr(line + 1, want),
+              "prt_fault_address: exit %d, want one \"%s\" line:\n%s", o.exit_code, want, o.out);
+    }
+
     /* A crash in the code under test stays in the child. */
     run(b_null_deref, "PyList_New:1", false, &o);
     CHECK(o.signal == SIGSEGV && strstr(o.out, "prt: crash signal=11"),
           "NULL dereference: signal %d:\n%s", o.signal, o.out);
     run(b_null_deref, NULL, false, &o);
     CHECK(o.exit_code == 0 && strstr(o.out, "prt: ok"), "no fault: %s", o.out);
+
+    /* Module state, capsules and imports. */
+    expect_clean_all_plans(b_state_roundtrip, "module state round trip");
+    expect_ok(b_state_remove, NULL, "module state removed");
+    expect_ok(b_capsule_dies, NULL, "capsule destructor");
+    expect_ok(b_capsule_wrong_name, NULL, "capsule with a wrong name");
+    expect_ok(b_capsule_leak, NULL, "capsule stored in a tuple");
+    run(b_capsule_leak, "PyTuple_New:1", false, &o);
+    CHECK(strstr(o.out, "prt: leak PyCapsule allocated-by PyCapsule_New#1 refcnt=1") &&
+          problem_lines(o.out) == 1 && o.exit_code == 0,
+          "capsule leaked on an error path (exit %d):\n%s", o.exit_code, o.out);
+    expect_ok(b_capsule_import, NULL, "PyCapsule_Import of a stand-in");
+    expect_clean_all_plans(b_import_twice, "import twice");
+    expect_clean_all_plans(b_import_attr, "attribute of an imported module");
+    expect_line(b_import_leak, "imported module never released",
+                "prt: leak module allocated-by PyImport_ImportModule#1 refcnt=2");
+    expect_ok(b_import_level, NULL, "PyImport_ImportModuleLevel");
+    for (int i = 1; i <= 2; i++) {
+        char plan[48];
+        snprintf(plan, sizeof plan, "PyImport_ImportModule:%d", i);
+        run(b_import_twice, plan, true, &o);
+        char want[64];
+        snprintf(want, sizeof want, "prt: fault %d PyImport_ImportModule site=0x", i);
+        CHECK(strstr(o.out, want) && strstr(o.out, "prt: ok") && problem_lines(o.out) == 0 &&
+              o.exit_code == 0, "%s: (exit %d):\n%s", plan, o.exit_code, o.out);
+    }
 
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
