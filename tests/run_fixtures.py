@@ -565,7 +565,10 @@ def judge_functions(spec, functions, text=""):
     Returns (buggy, correct): buggy is a list of (name, ok, why) for functions
     holding an expect: marker, correct a list of (name, ok, why) for the
     others.  A correct function that calls a buggy one (text: the fixture's
-    source) may show that function's error."""
+    source) may show that function's error.  Errors seen only with self's
+    fields filled by the harness ("rules_filled": a state the type's own
+    code may never produce) confirm a buggy function but never count
+    against a correct one."""
     buggy, correct = [], []
     buggy_names = [fn["function"] for fn in functions
                    if any(fn.get("line", 0) <= e.line <= fn.get("end_line", 0)
@@ -575,8 +578,10 @@ def judge_functions(spec, functions, text=""):
         lo, hi = fn.get("line", 0), fn.get("end_line", 0)
         want = {_family(e.rule) for e in spec.expectations if lo <= e.line <= hi}
         shown = fn.get("rules") or {}
+        filled = fn.get("rules_filled") or {}
         unsupported = fn.get("unsupported")
         if want:
+            shown = dict(filled, **shown)
             # the caller's release of a borrowed result may show as a count gone negative
             hit = sorted(r for r in shown if _family(r) in want or
                          ("borrowed-return" in want and _family(r) == "release"))
@@ -886,6 +891,13 @@ def self_test():
     fns[0]["rules"], fns[0]["unsupported"] = {}, "PyFoo_Bar"
     buggy, _ = judge_functions(spec, fns)
     check(buggy[0] == ("f", False, "unsupported: PyFoo_Bar"), "unsupported: %r" % buggy)
+    # errors seen only with self's fields filled: a buggy function's confirmation, never a
+    # correct function's failure
+    fns[0]["unsupported"], fns[0]["rules_filled"] = None, {"leak": "w"}
+    fns[1]["rules"], fns[1]["rules_filled"] = {}, {"leak": "w"}
+    buggy, correct = judge_functions(spec, fns)
+    check(buggy[0][:2] == ("f", True), "a filled self confirms a buggy function: %r" % buggy)
+    check(correct[0][:2] == ("g", True), "a filled self does not fail a correct one: %r" % correct)
 
     # --- end to end, with a fake tool ---
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,7 +18,7 @@
 #include "../base/strbuf.h"
 
 /* Bumped when the generated code changes (part of the cache key). */
-#define VA_HARNESS_VERSION "va-harness-9"
+#define VA_HARNESS_VERSION "va-harness-10"
 
 const char *va_basename(const char *path)
 {
@@ -111,7 +111,7 @@ static const char va_prologue[] =
     "    do { d[k++] = \"0123456789abcdef\"[v & 15]; v >>= 4; } while (v && k < 18);\n"
     "    while (k) b[n++] = d[--k];\n    b[n++] = '\\n';\n    (void)!write(2, b, (size_t)n);\n}\n"
     "static void vah_crash(int sig, siginfo_t *si, void *ucv)\n{\n"
-    "    (void)si;\n"
+    "    prt_fault_address(si->si_addr);   /* a dead object's trap slot: use-after-release */\n"
     "#if defined(__x86_64__)\n"
     "    ucontext_t *uc = ucv;\n"
     "    vah_hex((unsigned long)uc->uc_mcontext.gregs[REG_RIP] + 1);\n"

@@ -56,6 +56,7 @@ typedef struct va_func {
     int nparams;
     va_role roles[VA_MAX_PARAMS];
     const char *type_global;    /* PyTypeObject variable for VA_SELF/VA_TYPE, or NULL */
+    int type_index;             /* that type among the file's (va_shape.c), or -1 */
     int ret;                    /* 0 object, 1 integer, 2 void */
     const char *unsupported;    /* why it cannot be called, or NULL */
     bool callable;              /* named by a method table, slot or other initializer */

@@ -596,8 +596,10 @@ static void va_shape_func(va_scan *sc, const kb *k, const ast_func *fa, va_func 
     const va_type *t = ref ? va_type_of_func(sc, fa->name, ref->table) : NULL;
     if (!t && fa->nparams > 0)
         t = va_type_of_struct(sc, fa->params[0]->type_name);
-    if (t)
+    if (t) {
         f->type_global = va_type_expr(sc, t);
+        f->type_index = (int)(t - sc->types);
+    }
     /* generic roles from the parameter types */
     int nobj = 0;
     for (int i = 0; i < fa->nparams; i++) {
@@ -747,14 +749,19 @@ static void va_literals_stmt(va_shapes *s, const ast_stmt *st, int depth)
 
 /* The first choice of the tp_init (else tp_new) of f's type, as the
  * arguments its self is constructed with. */
-static void va_init_args(va_shapes *s, va_func *f)
+static void va_init_args(const va_scan *sc, va_shapes *s, va_func *f)
 {
     static const char *const ctors[] = { "tp_init", "tp_new" };
-    for (size_t c = 0; c < 2; c++)
+    const va_type *t = f->type_index >= 0 && f->type_index < sc->ntypes ? &sc->types[f->type_index] : NULL;
+    for (size_t c = 0; t && c < 2; c++)
         for (int i = 0; i < s->nfuncs; i++) {
             const va_func *g = &s->funcs[i];
-            if (!g->slot || strcmp(g->slot, ctors[c]) != 0 || !g->type_global ||
-                strcmp(g->type_global, f->type_global) != 0 || g->nchoices == 0)
+            if (!g->slot || strcmp(g->slot, ctors[c]) != 0 || g->nchoices == 0)
+                continue;
+            bool named = false;     /* by f's type (a constructor two types share) */
+            for (int n = 0; n < t->nnames && !named; n++)
+                named = strcmp(t->names[n], g->name) == 0;
+            if (!named)
                 continue;
             for (int k = 0; k < g->nkinds[0]; k++)
                 f->init_kinds[k] = g->kinds[0][k];
@@ -792,6 +799,7 @@ int va_shapes_read(va_shapes *s, fe_tu *tu, const kb *k)
         ast_func *f = fe_tu_convert_func(tu, i, &fa);
         va_func *vf = &s->funcs[s->nfuncs];
         memset(vf, 0, sizeof *vf);
+        vf->type_index = -1;
         if (f) {
             va_literals_stmt(s, f->body, 0);
             va_shape_func(&sc, k, f, vf);
@@ -810,7 +818,7 @@ int va_shapes_read(va_shapes *s, fe_tu *tu, const kb *k)
     }
     for (int i = 0; i < s->nfuncs; i++)
         if (s->funcs[i].type_global && s->funcs[i].nparams > 0 && s->funcs[i].roles[0] == VA_SELF)
-            va_init_args(s, &s->funcs[i]);
+            va_init_args(&sc, s, &s->funcs[i]);
     return pa_failed(&s->arena) ? -1 : 0;
 }
 
