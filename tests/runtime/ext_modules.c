@@ -238,3 +238,56 @@ PyObject *ext_import_level(PyObject *self, PyObject *unused)
         return NULL;
     Py_RETURN_NONE;
 }
+
+/* Struct sequences (os.stat_result): a type made from a description, an
+ * instance with a visible and a named-only field, both released: clean. */
+static PyStructSequence_Field ext_ss_fields[] = {
+    {"st_mode", NULL}, {"st_extra", NULL}, {NULL, NULL},
+};
+static PyStructSequence_Desc ext_ss_desc = {"ext_modules.result", NULL, ext_ss_fields, 1};
+
+PyObject *ext_structseq(PyObject *self, PyObject *unused)
+{
+    PyTypeObject *tp = PyStructSequence_NewType(&ext_ss_desc);
+    if (!tp)
+        return NULL;
+    PyObject *r = PyStructSequence_New(tp);
+    Py_DECREF(tp);
+    if (!r)
+        return NULL;
+    PyObject *a = PyLong_FromLong(100001), *b = PyLong_FromLong(100002);
+    if (!a || !b) {
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        Py_DECREF(r);
+        return NULL;
+    }
+    PyStructSequence_SET_ITEM(r, 0, a);
+    PyStructSequence_SET_ITEM(r, 1, b);     /* named only: beyond the visible size */
+    if (PyTuple_GET_SIZE(r) != 1) {
+        Py_DECREF(r);
+        PyErr_SetString(PyExc_AssertionError, "visible size");
+        return NULL;
+    }
+    return r;
+}
+
+/* Bug: the named-only field's value is taken twice without a reference. */
+PyObject *ext_structseq_leak(PyObject *self, PyObject *unused)
+{
+    PyTypeObject *tp = PyStructSequence_NewType(&ext_ss_desc);
+    if (!tp)
+        return NULL;
+    PyObject *r = PyStructSequence_New(tp);
+    Py_DECREF(tp);
+    if (!r)
+        return NULL;
+    PyObject *a = PyLong_FromLong(100003);
+    if (!a) {
+        Py_DECREF(r);
+        return NULL;
+    }
+    Py_INCREF(a);               /* one reference too many */
+    PyStructSequence_SET_ITEM(r, 1, a);
+    return r;
+}

@@ -11,4 +11,6 @@ PyObject *ext_import_twice(PyObject *self, PyObject *unused);
 PyObject *ext_import_attr(PyObject *self, PyObject *unused);
 PyObject *ext_import_leak(PyObject *self, PyObject *unused);
 PyObject *ext_import_level(PyObject *self, PyObject *unused);
+PyObject *ext_structseq(PyObject *self, PyObject *unused);
+PyObject *ext_structseq_leak(PyObject *self, PyObject *unused);
 #endif

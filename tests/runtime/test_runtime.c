@@ -255,6 +255,8 @@ static void b_state_remove(void) { call_obj(ext_state_remove, NULL); }
 static void b_capsule_dies(void) { call_obj(ext_capsule_dies, NULL); }
 static void b_capsule_wrong_name(void) { call_obj(ext_capsule_wrong_name, NULL); }
 static void b_capsule_leak(void) { call_obj(ext_capsule_leak, NULL); }
+static void b_structseq(void) { call_obj(ext_structseq, NULL); }
+static void b_structseq_leak(void) { call_obj(ext_structseq_leak, NULL); }
 static void b_capsule_import(void) { call_obj(ext_capsule_import, NULL); }
 static void b_import_twice(void) { call_obj(ext_import_twice, NULL); }
 static void b_import_attr(void) { call_obj(ext_import_attr, NULL); }
@@ -406,6 +408,10 @@ int main(void)
           problem_lines(o.out) == 1 && o.exit_code == 0,
           "capsule leaked on an error path (exit %d):\n%s", o.exit_code, o.out);
     expect_ok(b_capsule_import, NULL, "PyCapsule_Import of a stand-in");
+    /* Struct sequences: the named-only slots are released with the object. */
+    expect_clean_all_plans(b_structseq, "struct sequence");
+    expect_line(b_structseq_leak, "struct sequence's named-only field over-counted",
+                "prt: leak int allocated-by PyLong_FromLong#1 refcnt=1");
     expect_clean_all_plans(b_import_twice, "import twice");
     expect_clean_all_plans(b_import_attr, "attribute of an imported module");
     expect_line(b_import_leak, "imported module never released",
