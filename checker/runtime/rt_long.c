@@ -601,3 +601,13 @@ int PyIndex_Check(PyObject *o)
     PyNumberMethods *nb = Py_TYPE(o)->tp_as_number;
     return nb && nb->nb_index;
 }
+
+/* The value modulo 2**64 (no overflow error); -1 and an exception when o is
+ * not an int (3.11 accepts __index__). */
+unsigned long PyLong_AsUnsignedLongMask(PyObject *o)
+{
+    RT_ENTER_INT("PyLong_AsUnsignedLongMask");
+    int err = 0;
+    long long v = rt_as_ll(o, &err);
+    return err ? (unsigned long)-1 : (unsigned long)v;
+}

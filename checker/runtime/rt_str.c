@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 /* ---- construction -------------------------------------------------------------- */
 
@@ -1130,3 +1131,18 @@ PyObject *PyByteArray_FromStringAndSize(const char *s, Py_ssize_t n)
 
 /* Read by the headers' PyByteArray_AS_STRING for an empty bytearray. */
 char _PyByteArray_empty_string[] = "";
+
+/* wchar_t is UCS-4 on the platforms the runtime builds for (Linux). */
+PyObject *PyUnicode_FromWideChar(const wchar_t *w, Py_ssize_t size)
+{
+    RT_ENTER_PTR("PyUnicode_FromWideChar");
+    if (!w && size != 0) {
+        rt_null_arg();
+        rt_err_badinternal("PyUnicode_FromWideChar");
+        return NULL;
+    }
+    if (size == -1)
+        size = (Py_ssize_t)wcslen(w);
+    _Static_assert(sizeof(wchar_t) == sizeof(Py_UCS4), "wchar_t is not UCS-4");
+    return rt_str_from_ucs4((const Py_UCS4 *)w, size);
+}

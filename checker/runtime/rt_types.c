@@ -1028,3 +1028,27 @@ int PyObject_GenericSetAttr(PyObject *o, PyObject *name, PyObject *v)
     RT_ENTER_INT("PyObject_GenericSetAttr");
     return rt_generic_setattr(o, name, v);
 }
+
+/* ---- names (3.11) ------------------------------------------------------------ */
+
+PyObject *PyType_GetName(PyTypeObject *tp)
+{
+    RT_ENTER_PTR("PyType_GetName");
+    if (!tp || rt_is_dead(tp)) {
+        rt_null_arg();
+        rt_err_badinternal("PyType_GetName");
+        return NULL;
+    }
+    return rt_type_name_obj(tp, false);
+}
+
+PyObject *PyType_GetQualName(PyTypeObject *tp)
+{
+    RT_ENTER_PTR("PyType_GetQualName");
+    if (!tp || rt_is_dead(tp)) {
+        rt_null_arg();
+        rt_err_badinternal("PyType_GetQualName");
+        return NULL;
+    }
+    return rt_type_name_obj(tp, true);
+}
