@@ -397,6 +397,7 @@ void prt_call_begin(void)
         r->ext_begin = r->alive ? rt_ext(r) : 0;
     }
     rt_fault_reset(c);
+    c->problems_at_begin = c->problems;
     c->in_call = true;
 }
 
@@ -409,7 +410,7 @@ static void rt_problem(rt_obj *r)
 int prt_call_end(PyObject *result, int ret_kind, long ret_int)
 {
     rt_ctx *c = rt_state();
-    int before = c->problems;
+    int before = c->problems_at_begin;     /* those reported during the call count */
     c->in_call = false;
 
     if (ret_kind == PRT_RET_OBJECT && !result && !c->exc_type) {

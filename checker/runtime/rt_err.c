@@ -173,8 +173,10 @@ void rt_err_clear(void)
 void rt_null_arg(void)
 {
     rt_ctx *c = rt_state();
-    if (c->in_call)
+    if (c->in_call) {
+        c->problems++;
         rt_out("prt: null-argument %s site=%p", c->cur_api ? c->cur_api : "?", c->cur_site);
+    }
 }
 
 void rt_err_badinternal(const char *where)

@@ -108,6 +108,7 @@ typedef struct rt_ctx {
     PyObject **interned;
     size_t ninterned, capinterned;
     int problems;            /* outcome lines written (not "ok") */
+    int problems_at_begin;   /* problems when prt_call_begin ran */
     bool in_call;            /* between prt_call_begin and prt_call_end */
     PyObject *released_result; /* result released by prt_call_end */
     void *tstate;            /* the stand-in PyThreadState (rt_module.c) */

@@ -396,15 +396,20 @@ PyVarObject *PyObject_InitVar(PyVarObject *o, PyTypeObject *tp, Py_ssize_t n)
     return o;
 }
 
+/* CPython reads the object's GC header: NULL crashes there. */
 void PyObject_GC_Track(void *o)
 {
     RT_ENTER_VOID("PyObject_GC_Track");
+    if (!o)
+        rt_null_arg();
     rt_use(o, RT_USE_ACCESS);
 }
 
 void PyObject_GC_UnTrack(void *o)
 {
     RT_ENTER_VOID("PyObject_GC_UnTrack");
+    if (!o)
+        rt_null_arg();
 }
 
 void PyObject_GC_Del(void *o)

@@ -322,3 +322,11 @@ PyObject *ext_small_apis(PyObject *self, PyObject *unused)
         return NULL;            /* no exception: the test sees a problem */
     Py_RETURN_NONE;
 }
+
+/* Bug: PyObject_GC_New's NULL tracked unchecked (CPython 3.11's sha1module);
+ * CPython crashes reading the GC header, the runtime names the call. */
+PyObject *ext_gc_track_null(PyObject *self, PyObject *unused)
+{
+    PyObject_GC_Track(NULL);
+    Py_RETURN_NONE;
+}

@@ -13,4 +13,6 @@ PyObject *ext_import_leak(PyObject *self, PyObject *unused);
 PyObject *ext_import_level(PyObject *self, PyObject *unused);
 PyObject *ext_structseq(PyObject *self, PyObject *unused);
 PyObject *ext_structseq_leak(PyObject *self, PyObject *unused);
+PyObject *ext_small_apis(PyObject *self, PyObject *unused);
+PyObject *ext_gc_track_null(PyObject *self, PyObject *unused);
 #endif

@@ -257,6 +257,8 @@ static void b_capsule_wrong_name(void) { call_obj(ext_capsule_wrong_name, NULL);
 static void b_capsule_leak(void) { call_obj(ext_capsule_leak, NULL); }
 static void b_structseq(void) { call_obj(ext_structseq, NULL); }
 static void b_structseq_leak(void) { call_obj(ext_structseq_leak, NULL); }
+static void b_small_apis(void) { call_obj(ext_small_apis, NULL); }
+static void b_gc_track_null(void) { call_obj(ext_gc_track_null, NULL); }
 static void b_capsule_import(void) { call_obj(ext_capsule_import, NULL); }
 static void b_import_twice(void) { call_obj(ext_import_twice, NULL); }
 static void b_import_attr(void) { call_obj(ext_import_attr, NULL); }
@@ -412,6 +414,8 @@ int main(void)
     expect_clean_all_plans(b_structseq, "struct sequence");
     expect_line(b_structseq_leak, "struct sequence's named-only field over-counted",
                 "prt: leak int allocated-by PyLong_FromLong#1 refcnt=1");
+    expect_clean_all_plans(b_small_apis, "type names, wide chars, unsigned mask");
+    expect_line(b_gc_track_null, "NULL tracked", "prt: null-argument PyObject_GC_Track site=0x");
     expect_clean_all_plans(b_import_twice, "import twice");
     expect_clean_all_plans(b_import_attr, "attribute of an imported module");
     expect_line(b_import_leak, "imported module never released",
