@@ -1031,24 +1031,24 @@ int PyObject_GenericSetAttr(PyObject *o, PyObject *name, PyObject *v)
 
 /* ---- names (3.11) ------------------------------------------------------------ */
 
+static PyObject *rt_type_name_api(PyTypeObject *tp, bool qual, const char *api)
+{
+    if (!tp || rt_is_dead(tp)) {
+        rt_null_arg();
+        rt_err_badinternal(api);
+        return NULL;
+    }
+    return rt_type_name_obj(tp, qual);
+}
+
 PyObject *PyType_GetName(PyTypeObject *tp)
 {
     RT_ENTER_PTR("PyType_GetName");
-    if (!tp || rt_is_dead(tp)) {
-        rt_null_arg();
-        rt_err_badinternal("PyType_GetName");
-        return NULL;
-    }
-    return rt_type_name_obj(tp, false);
+    return rt_type_name_api(tp, false, "PyType_GetName");
 }
 
 PyObject *PyType_GetQualName(PyTypeObject *tp)
 {
     RT_ENTER_PTR("PyType_GetQualName");
-    if (!tp || rt_is_dead(tp)) {
-        rt_null_arg();
-        rt_err_badinternal("PyType_GetQualName");
-        return NULL;
-    }
-    return rt_type_name_obj(tp, true);
+    return rt_type_name_api(tp, true, "PyType_GetQualName");
 }
